@@ -1,0 +1,149 @@
+"""Exact length counting, one rule per platform family (platforms.md, "Limits").
+
+Field libraries do the hard parts: `regex` gives Unicode grapheme clusters (``\\X``) and
+`twitter-text-parser` implements X's published weighted-counting rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import regex
+from twitter_text import parse_tweet
+
+_GRAPHEME = regex.compile(r"\X")
+_EMOJI = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}]")
+# URLs as Mastodon recognises them (a scheme and a host); every one counts a fixed weight.
+_URL = regex.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]}]", regex.IGNORECASE)
+# Mastodon counts "@user@example.social" as "@user".
+_REMOTE_MENTION = regex.compile(r"(?<![\w@])(@[\w.]+)@[\w.-]+\.[a-z]{2,}", regex.IGNORECASE)
+
+
+class CountingRule(StrEnum):
+    CHARACTERS = "characters"  # Unicode code points
+    GRAPHEMES = "graphemes"  # user-perceived characters (Bluesky)
+    UTF8_BYTES = "utf8_bytes"
+    EMOJI_AS_UTF8_BYTES = "emoji_as_utf8_bytes"  # Threads: emoji count their UTF-8 bytes
+    X_WEIGHTED = "x_weighted"  # twitter-text: CJK and emoji 2, URL 23
+    URL_WEIGHTED = "url_weighted"  # Mastodon: every URL counts a fixed number of characters
+
+    @property
+    def description(self) -> str:
+        return _DESCRIPTIONS[self]
+
+
+_DESCRIPTIONS = {
+    CountingRule.CHARACTERS: "characters",
+    CountingRule.GRAPHEMES: "characters (an emoji counts as one)",
+    CountingRule.UTF8_BYTES: "bytes",
+    CountingRule.EMOJI_AS_UTF8_BYTES: "characters (an emoji counts its UTF-8 bytes)",
+    CountingRule.X_WEIGHTED: "weighted characters (links 23, CJK and emoji 2)",
+    CountingRule.URL_WEIGHTED: "characters (every link counts 23)",
+}
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A text measured against one limit. `over_from` is the string index where the excess starts."""
+
+    count: int
+    limit: int
+    over_from: int | None
+
+    @property
+    def remaining(self) -> int:
+        return self.limit - self.count
+
+    @property
+    def fits(self) -> bool:
+        return self.count <= self.limit
+
+
+def count(text: str, rule: CountingRule, url_weight: int = 23) -> int:
+    """The length of `text` under `rule`."""
+    if rule is CountingRule.X_WEIGHTED:
+        return int(parse_tweet(text).weightedLength)
+    return sum(weight for _, _, weight in _units(text, rule, url_weight))
+
+
+def measure(text: str, rule: CountingRule, limit: int, url_weight: int = 23) -> Measure:
+    """Count `text` and locate the first character past `limit`, for highlighting."""
+    if rule is CountingRule.X_WEIGHTED:
+        parsed = parse_tweet(text)
+        total = int(parsed.weightedLength)
+        over = None
+        if total > limit:
+            # validRangeEnd is an inclusive index of UTF-16 code units; convert to a str index.
+            over = _utf16_to_index(text, int(parsed.validRangeEnd) + 1)
+        return Measure(total, limit, over)
+    total = 0
+    over_from: int | None = None
+    for start, _end, weight in _units(text, rule, url_weight):
+        if over_from is None and total + weight > limit:
+            over_from = start
+        total += weight
+    return Measure(total, limit, over_from)
+
+
+def _units(text: str, rule: CountingRule, url_weight: int) -> list[tuple[int, int, int]]:
+    """Split text into (start, end, weight) units whose weights sum to the count."""
+    if rule is CountingRule.CHARACTERS:
+        return [(i, i + 1, 1) for i in range(len(text))]
+    if rule is CountingRule.UTF8_BYTES:
+        return [(i, i + 1, len(ch.encode("utf-8"))) for i, ch in enumerate(text)]
+    if rule is CountingRule.GRAPHEMES:
+        return [(m.start(), m.end(), 1) for m in _GRAPHEME.finditer(text)]
+    if rule is CountingRule.EMOJI_AS_UTF8_BYTES:
+        units = []
+        for m in _GRAPHEME.finditer(text):
+            cluster = m.group()
+            if _EMOJI.search(cluster):
+                units.append((m.start(), m.end(), len(cluster.encode("utf-8"))))
+            else:
+                units.extend((m.start() + k, m.start() + k + 1, 1) for k in range(len(cluster)))
+        return units
+    if rule is CountingRule.URL_WEIGHTED:
+        return _url_weighted_units(text, url_weight)
+    raise ValueError(f"no unit split for {rule}")
+
+
+def _url_weighted_units(text: str, url_weight: int) -> list[tuple[int, int, int]]:
+    spans: list[tuple[int, int, int]] = []  # (start, end, weight) of special tokens
+    for m in _URL.finditer(text):
+        spans.append((m.start(), m.end(), url_weight))
+    for m in _REMOTE_MENTION.finditer(text):
+        if not any(s <= m.start() < e for s, e, _ in spans):
+            local = m.group(1)
+            spans.append((m.start(), m.end(), len(local)))
+    spans.sort()
+    units: list[tuple[int, int, int]] = []
+    i = 0
+    for start, end, weight in spans:
+        units.extend((k, k + 1, 1) for k in range(i, start))
+        units.append((start, end, weight))
+        i = end
+    units.extend((k, k + 1, 1) for k in range(i, len(text)))
+    return units
+
+
+def _utf16_to_index(text: str, utf16_offset: int) -> int:
+    units = 0
+    for i, ch in enumerate(text):
+        if units >= utf16_offset:
+            return i
+        units += 2 if ord(ch) > 0xFFFF else 1
+    return len(text)
+
+
+def graphemes(text: str) -> list[str]:
+    return _GRAPHEME.findall(text)
+
+
+def utf8_offset(text: str, index: int) -> int:
+    """The UTF-8 byte offset of str index `index` (for Bluesky facets)."""
+    return len(text[:index].encode("utf-8"))
+
+
+def find_urls(text: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group()) for m in _URL.finditer(text)]

@@ -1,0 +1,117 @@
+"""The one small protocol every platform adapter implements. The engine knows adapters only
+through it.
+
+A publish is journaled by the engine before `publish` is called (an Attempt row in state
+IN_FLIGHT). Multi-step flows record each step through `StepJournal.record` as soon as the
+platform returns an id (container, media, upload session), so `reconcile` can look the post up
+after a crash or a timeout (reliability.md P4, P7).
+
+Failures are raised as `app.core.errors.PublishError` with an `ErrorKind`:
+- TRANSIENT only when nothing can have been created (connect error, DNS, 5xx on a read);
+- UNKNOWN when a create call may have reached the platform (read timeout, reset, 5xx on create);
+- AUTH after the adapter's own single refresh attempt failed;
+- RATE_LIMIT with `retry_after` seconds when the platform says when to come back;
+- PERMANENT for validation and policy refusals, with the platform's message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from app.core.models import AccountInfo, Platform, PostContent, Problem
+from app.core.rules import PlatformRules
+
+
+@dataclass(frozen=True)
+class PublishJob:
+    """Everything an adapter needs to publish one target. Carries no secret."""
+
+    target_id: int
+    post_id: int
+    attempt_id: int
+    account: AccountInfo
+    content: PostContent
+    idempotency_key: str  # stable for this attempt; a replay after an unknown outcome reuses it
+    scheduled_at: datetime  # aware, UTC
+    # Steps journaled by earlier attempts of this target (e.g. {"container_id": "..."}).
+    checkpoints: Mapping[str, str] = field(default_factory=dict)
+    # When set, the adapter may hand the post to the platform's own scheduler for this instant.
+    native_schedule_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    external_id: str
+    url: str = ""
+    natively_scheduled: bool = False  # handed to the platform's scheduler: goes out while we are off
+    warnings: tuple[str, ...] = ()  # e.g. "the first comment could not be posted: ..."
+
+
+class ReconcileStatus(StrEnum):
+    PUBLISHED = "published"  # found on the platform
+    NOT_PUBLISHED = "not_published"  # definitely not there: safe to publish again
+    UNKNOWN = "unknown"  # cannot tell: the user reviews it
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    status: ReconcileStatus
+    external_id: str = ""
+    url: str = ""
+    detail: str = ""
+
+
+class StepJournal(Protocol):
+    """Durable checkpoints of a multi-step publish; `record` commits before it returns."""
+
+    def record(self, step: str, value: str) -> None: ...
+
+
+class Secrets(Protocol):
+    """Per-account secret storage (implemented over the OS keyring in app.auth)."""
+
+    def get(self, account_id: int) -> dict[str, str] | None: ...
+
+    def put(self, account_id: int, values: dict[str, str]) -> None: ...
+
+    def delete(self, account_id: int) -> None: ...
+
+
+@dataclass
+class AdapterContext:
+    data_dir: Path
+    secrets: Secrets
+    clock: Callable[[], datetime]
+    api_base: Mapping[str, str] = field(default_factory=dict)  # OUTPOST_API_BASE_<PLATFORM> overrides
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    platform: Platform
+
+    def rules(self, account: AccountInfo) -> PlatformRules:
+        """Limits and capabilities for this account (server-reported values applied)."""
+        ...
+
+    def validate(self, content: PostContent, account: AccountInfo) -> list[Problem]:
+        """Compose-time problems: text counting, media rules, platform quirks. No network."""
+        ...
+
+    async def publish(self, job: PublishJob, journal: StepJournal) -> PublishResult:
+        """Publish the post, then its first comment and thread parts. Raise PublishError on failure."""
+        ...
+
+    async def reconcile(self, job: PublishJob) -> Reconciliation:
+        """After an unknown outcome: find the post, or replay an idempotency key, or say UNKNOWN."""
+        ...
+
+    async def refresh_credentials(self, account: AccountInfo) -> None:
+        """Refresh tokens that are close to expiry; raise PublishError(AUTH) when impossible."""
+        ...
+
+    async def aclose(self) -> None: ...
