@@ -6,6 +6,7 @@ Pure data: no Qt, no SQLAlchemy, no I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -187,3 +188,25 @@ class AccountInfo:
     @property
     def label(self) -> str:
         return f"{self.display_name or self.handle} ({self.platform.label})"
+
+
+@dataclass(frozen=True)
+class PostSpec:
+    """A request to create a post: what the editor, the importer and the CLI hand to the planner.
+
+    `scheduled_at` is an aware instant (None for a draft without a date); `timezone` is the zone
+    its wall-clock time was chosen in, which recurrence uses.
+    """
+
+    text: str
+    account_ids: tuple[int, ...]
+    scheduled_at: datetime | None = None
+    timezone: str = "UTC"
+    media: tuple[MediaItem, ...] = ()
+    first_comment: str = ""
+    thread: tuple[str, ...] = ()
+    overrides: dict[int, str] = field(default_factory=dict)  # account id -> text for that account
+    recurrence: dict[str, object] | None = None  # Recurrence.to_dict(); None = once
+    draft: bool = False
+    title: str = ""  # YouTube and Pinterest
+    extra: dict[str, object] = field(default_factory=dict)  # platform options (board, privacy, ...)
