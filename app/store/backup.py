@@ -1,0 +1,66 @@
+"""Backups through SQLite's online backup API, never by copying the live file (reliability.md S6, S7)."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+KEEP_DAILY = 7
+
+
+def backup_database(source: Path, target_dir: Path, label: str) -> Path:
+    """Write a verified copy of `source` into `target_dir`; returns its path."""
+    target_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    final = target_dir / f"outpost-{label}-{stamp}.sqlite3"
+    partial = final.with_suffix(".partial")
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=5)
+    try:
+        dst = sqlite3.connect(partial)
+        try:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode=DELETE")
+            ok = dst.execute("PRAGMA quick_check").fetchone()[0]
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    if ok != "ok":
+        partial.unlink(missing_ok=True)
+        raise OSError(f"backup of {source.name} failed its integrity check: {ok}")
+    partial.replace(final)
+    return final
+
+
+def daily_backup_due(target_dir: Path, now: datetime | None = None) -> bool:
+    now = now or datetime.now(UTC)
+    newest = latest_backup(target_dir, "daily")
+    if newest is None:
+        return True
+    return now - datetime.fromtimestamp(newest.stat().st_mtime, UTC) >= timedelta(hours=23)
+
+
+def make_daily_backup(source: Path, target_dir: Path) -> Path:
+    path = backup_database(source, target_dir, "daily")
+    daily = sorted(target_dir.glob("outpost-daily-*.sqlite3"))
+    for old in daily[:-KEEP_DAILY]:
+        old.unlink(missing_ok=True)
+    return path
+
+
+def latest_backup(target_dir: Path, label: str = "*") -> Path | None:
+    found = sorted(target_dir.glob(f"outpost-{label}-*.sqlite3")) if target_dir.exists() else []
+    return found[-1] if found else None
+
+
+def quick_check(path: Path) -> str:
+    """'ok', or SQLite's description of what is wrong with the file."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            return str(conn.execute("PRAGMA quick_check").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
