@@ -19,6 +19,7 @@ ACCOUNTS = [
     AccountInfo(2, Platform.BLUESKY, "alice.bsky.social", "Alice", "Europe/Berlin"),
     AccountInfo(3, Platform.X, "alice_x", "Alice X"),
     AccountInfo(4, Platform.INSTAGRAM, "alice.pics", "Alice Pics"),
+    AccountInfo(5, Platform.MASTODON, "alice@hachyderm.io", "Alice"),
 ]
 
 

@@ -1,0 +1,328 @@
+"""Rows of a sheet judged one by one: valid (with the PostSpec to create), invalid (with reasons
+a person understands), or a duplicate. Pure: accounts, existing posts and "now" are arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+from enum import StrEnum
+from pathlib import Path
+
+from app.core.models import AccountInfo, MediaItem, PostContent, PostSpec, PostStatus, Severity
+from app.core.recurrence import Recurrence
+from app.core.rules import rules_for, validate_content
+from app.core.timeutil import local_zone_name, zone
+from app.importer.accounts import AccountError, AccountResolver
+from app.importer.columns import Field, Header, Mapping, auto_map, find_header
+from app.importer.dates import (
+    DateError,
+    DateOrder,
+    cell_to_datetime,
+    detect_order,
+    is_ambiguous_numeric,
+    resolve_when,
+)
+from app.importer.duplicates import DuplicateIndex, ExistingPost
+from app.importer.injection import unguard
+from app.importer.media import MediaError, media_item, split_media
+from app.importer.reading import CellFault, CellValue, Table, read_table
+
+THREAD_BREAK = "\n\n\n\n"  # Typefully's convention: four newlines start the next part
+
+
+class RowStatus(StrEnum):
+    VALID = "valid"
+    INVALID = "invalid"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True)
+class RowIssue:
+    """One finding about one cell: which column, what it held, and what is wrong."""
+
+    message: str
+    column: str = ""  # "Date (A)"
+    value: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.column}: {self.message}" if self.column else self.message
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    number: int  # the row number the spreadsheet shows
+    status: RowStatus
+    cells: dict[Field, str]
+    errors: tuple[RowIssue, ...] = ()
+    warnings: tuple[RowIssue, ...] = ()
+    spec: PostSpec | None = None
+    account_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    timezone: str = field(default_factory=local_zone_name)
+    date_order: DateOrder = DateOrder.UNKNOWN
+    default_account_id: int | None = None
+    as_drafts: bool = False
+    base_dir: Path | None = None  # relative media paths are relative to the spreadsheet
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A file read and its header found: what the mapping step shows."""
+
+    path: Path
+    table: Table
+    header_index: int
+    header: Header
+    mapping: Mapping
+
+    @property
+    def data(self) -> list[tuple[int, tuple[CellValue, ...]]]:
+        return self.table.rows[self.header_index + 1 :]
+
+    def column_values(self, column: int) -> list[CellValue]:
+        return [cells[column - 1] for _, cells in self.data if column - 1 < len(cells)]
+
+
+def open_sheet(path: Path) -> Sheet:
+    """Read `path` (or raise OutpostError) and auto-map its columns."""
+    table = read_table(Path(path))
+    index, header = find_header(table.rows)
+    return Sheet(Path(path), table, index, header, auto_map(header))
+
+
+def file_date_order(sheet: Sheet, mapping: Mapping, chosen: DateOrder) -> DateOrder | None:
+    """The order to read numeric dates with: the user's choice, else what the file implies;
+    None when the file mixes clearly day-first and clearly month-first dates."""
+    if chosen is not DateOrder.UNKNOWN or Field.DATE not in mapping.columns:
+        return chosen
+    return detect_order(sheet.column_values(mapping.columns[Field.DATE]))
+
+
+def needs_date_order(sheet: Sheet, mapping: Mapping) -> bool:
+    """True when some dates read differently day-first and month-first and nothing decides."""
+    if Field.DATE not in mapping.columns or file_date_order(sheet, mapping, DateOrder.UNKNOWN) is not DateOrder.UNKNOWN:
+        return False
+    return any(isinstance(v, str) and is_ambiguous_numeric(v) for v in sheet.column_values(mapping.columns[Field.DATE]))
+
+
+def _text(value: CellValue) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return unguard(value)
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date):
+        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+    return str(value)
+
+
+def _display(value: CellValue) -> str:
+    if isinstance(value, CellFault):
+        return "(formula without value)" if value.kind == "formula" else value.text
+    return _text(value)
+
+
+def parse_rows(
+    sheet: Sheet,
+    mapping: Mapping,
+    accounts: Sequence[AccountInfo],
+    options: ImportOptions,
+    now: datetime,
+    existing: Iterable[ExistingPost] = (),
+) -> list[ImportRow]:
+    """Judge every data row. Rows are never partly valid: any error makes the row invalid."""
+    resolver = AccountResolver(accounts)
+    default_tz = zone(options.timezone)
+    order = file_date_order(sheet, mapping, options.date_order)
+    duplicates = DuplicateIndex(existing)
+    base_dir = options.base_dir or sheet.path.parent
+    out: list[ImportRow] = []
+    for number, cells in sheet.data:
+        row = _parse_row(number, cells, sheet, mapping, resolver, options, default_tz, order, now, base_dir)
+        if row.status is RowStatus.VALID and row.spec is not None:
+            row = _check_duplicate(row, duplicates)
+        out.append(row)
+    return out
+
+
+def _check_duplicate(row: ImportRow, index: DuplicateIndex) -> ImportRow:
+    spec = row.spec
+    assert spec is not None
+    for account_id in spec.account_ids:
+        hit = index.find(account_id, spec.text, spec.scheduled_at)
+        if hit is not None:
+            return ImportRow(row.number, RowStatus.DUPLICATE, row.cells, (RowIssue(hit.describe()),),
+                             row.warnings, spec, row.account_ids)
+    for account_id in spec.account_ids:
+        index.add(ExistingPost(account_id, spec.text, spec.scheduled_at, row=row.number))
+    return row
+
+
+def _parse_row(
+    number: int,
+    cells: tuple[CellValue, ...],
+    sheet: Sheet,
+    mapping: Mapping,
+    resolver: AccountResolver,
+    options: ImportOptions,
+    default_tz: tzinfo,
+    order: DateOrder | None,
+    now: datetime,
+    base_dir: Path,
+) -> ImportRow:
+    errors: list[RowIssue] = []
+    warnings: list[RowIssue] = []
+
+    def raw(f: Field) -> CellValue:
+        col = mapping.columns.get(f)
+        return cells[col - 1] if col is not None and col - 1 < len(cells) else None
+
+    def label(f: Field) -> str:
+        col = mapping.columns.get(f)
+        return sheet.header.label(col) if col is not None else f.value
+
+    def fail(f: Field, message: str) -> None:
+        errors.append(RowIssue(message, label(f), _display(raw(f))))
+
+    shown = {f: _display(raw(f)) for f in mapping.columns}
+
+    def text_of(f: Field) -> str:
+        value = raw(f)
+        if isinstance(value, CellFault):
+            fail(f, _fault(value))
+            return ""
+        return _text(value)
+
+    # Accounts
+    accounts: tuple[AccountInfo, ...] = ()
+    account_field = Field.ACCOUNT if raw(Field.ACCOUNT) is not None else Field.PLATFORM
+    try:
+        accounts = resolver.resolve(text_of(Field.ACCOUNT), text_of(Field.PLATFORM), options.default_account_id)
+    except AccountError as exc:
+        fail(account_field, str(exc))
+
+    # Status: a draft row may have no date
+    status_text = text_of(Field.STATUS).strip().casefold()
+    draft = options.as_drafts
+    if status_text == PostStatus.DRAFT.value:
+        draft = True
+    elif status_text and status_text not in {s.value for s in PostStatus} | {"schedule"}:
+        fail(Field.STATUS, f"{status_text!r} is not a status; write draft, or leave it blank to schedule.")
+
+    # Time zone and date
+    tz, tz_name = default_tz, options.timezone
+    if zone_text := text_of(Field.TIMEZONE).strip():
+        try:
+            tz, tz_name = zone(zone_text), zone_text
+        except ValueError as exc:
+            fail(Field.TIMEZONE, str(exc))
+    scheduled_at: datetime | None = None
+    date_field = Field.DATE if raw(Field.DATE) is not None or raw(Field.TIME) is None else Field.TIME
+    if order is None and isinstance(raw(Field.DATE), str) and is_ambiguous_numeric(str(raw(Field.DATE))):
+        fail(Field.DATE, "This file mixes day-first and month-first dates; choose which one it uses.")
+    else:
+        try:
+            when = resolve_when(raw(Field.DATE), raw(Field.TIME), tz, epoch_1904=sheet.table.epoch_1904,
+                                order=order or DateOrder.UNKNOWN)
+        except DateError as exc:
+            fail(date_field, str(exc))
+        else:
+            if when is None:
+                if not draft:
+                    fail(Field.DATE, "The date is missing; fill it in, or import the row as a draft.")
+            else:
+                scheduled_at = when.instant
+                if when.warning:
+                    warnings.append(RowIssue(when.warning, label(Field.DATE)))
+                if scheduled_at <= now:
+                    local = scheduled_at.astimezone(tz)
+                    fail(date_field, f"{local:%Y-%m-%d %H:%M} ({tz_name}) is in the past; choose a later time.")
+
+    # Text, thread, comment, title
+    full_text = text_of(Field.TEXT)
+    parts = full_text.split(THREAD_BREAK)
+    text, thread = parts[0], tuple(parts[1:])
+    first_comment = text_of(Field.FIRST_COMMENT)
+    title = text_of(Field.TITLE).strip()
+
+    # Media
+    media: list[MediaItem] = []
+    for source in split_media(text_of(Field.MEDIA)):
+        try:
+            media.append(media_item(unguard(source), base_dir))
+        except MediaError as exc:
+            fail(Field.MEDIA, str(exc))
+
+    if not text.strip() and not media and not errors:
+        fail(Field.TEXT, "The text is missing; write the post in the Text column.")
+
+    # Repeat
+    recurrence: dict[str, object] | None = None
+    repeat_text = text_of(Field.REPEAT).strip()
+    until: date | None = None
+    if raw(Field.REPEAT_UNTIL) is not None:
+        try:
+            parsed_until = cell_to_datetime(raw(Field.REPEAT_UNTIL), sheet.table.epoch_1904, order or DateOrder.UNKNOWN)
+            until = parsed_until.date() if isinstance(parsed_until, datetime) else parsed_until
+        except DateError as exc:
+            fail(Field.REPEAT_UNTIL, str(exc))
+    if repeat_text:
+        try:
+            rec = Recurrence.parse(repeat_text, until)
+        except ValueError as exc:
+            fail(Field.REPEAT, str(exc))
+        else:
+            if rec.repeats:
+                if scheduled_at is None and not errors:
+                    fail(Field.REPEAT, "A repeating post needs a date and time for its first occurrence.")
+                recurrence = rec.to_dict()
+
+    # Platform rules, per account
+    content = PostContent(text, tuple(media), first_comment, thread)
+    if text.strip() or media:
+        for account in accounts:
+            overrides = account.settings.get("rules")
+            rules = rules_for(account.platform, overrides if isinstance(overrides, dict) else None)
+            for problem in validate_content(content, rules):
+                f = {"text": Field.TEXT, "media": Field.MEDIA, "first_comment": Field.FIRST_COMMENT}.get(
+                    problem.field, Field.TEXT)
+                issue = RowIssue(f"{account.handle}: {problem.message}", label(f), shown.get(f, ""))
+                (errors if problem.severity is Severity.ERROR else warnings).append(issue)
+
+    if errors:
+        return ImportRow(number, RowStatus.INVALID, shown, tuple(errors), tuple(warnings),
+                         account_ids=tuple(a.id for a in accounts))
+    spec = PostSpec(
+        text=text,
+        account_ids=tuple(a.id for a in accounts),
+        scheduled_at=scheduled_at,
+        timezone=tz_name,
+        media=tuple(media),
+        first_comment=first_comment,
+        thread=thread,
+        recurrence=recurrence,
+        draft=draft,
+        title=title,
+    )
+    return ImportRow(number, RowStatus.VALID, shown, (), tuple(warnings), spec, spec.account_ids)
+
+
+def _fault(value: CellFault) -> str:
+    if value.kind == "formula":
+        return "This cell has a formula without a saved value; open the file in Excel, save it, and import again."
+    return f"This cell shows the Excel error {value.text}; fix it in the spreadsheet."
+
+
+def prepare(path: Path, accounts: Sequence[AccountInfo], options: ImportOptions, now: datetime,
+            existing: Iterable[ExistingPost] = ()) -> tuple[Sheet, list[ImportRow]]:
+    """Read, auto-map and judge a file in one call (CLI and tests)."""
+    sheet = open_sheet(path)
+    return sheet, parse_rows(sheet, sheet.mapping, accounts, options, now, existing)
