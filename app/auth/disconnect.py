@@ -1,0 +1,37 @@
+"""Removing an account's access: revoke where the platform allows it, then delete its secrets."""
+
+from __future__ import annotations
+
+import logging
+
+from app.auth import mastodon
+from app.auth.secrets import NoKeyringAvailable
+from app.core.models import AccountInfo, Platform
+from app.platforms.base import Secrets
+from app.platforms.http import Tuning
+
+log = logging.getLogger(__name__)
+
+
+async def forget_account(
+    account: AccountInfo, secrets: Secrets, *, api_base: dict[str, str] | None = None, tuning: Tuning | None = None,
+) -> list[str]:
+    """Revoke the account's token where possible and delete its keyring entries.
+
+    Returns notes for the person (e.g. "revoke access on the website"); never raises for a
+    failed revocation, since the local secrets are deleted either way.
+    """
+    notes: list[str] = []
+    try:
+        values = secrets.get(account.id) or {}
+    except NoKeyringAvailable as exc:
+        return [str(exc)]
+    if account.platform is Platform.MASTODON:
+        server = (api_base or {}).get("mastodon") or account.server
+        if values and not await mastodon.revoke(server, values, tuning=tuning):
+            notes.append("Outpost could not revoke its access on Mastodon; remove it under Preferences > "
+                         "Account > Authorized apps on your server.")
+    elif account.platform is Platform.THREADS and values:
+        notes.append("To revoke Outpost's access on Threads, remove it under Settings > Website permissions.")
+    secrets.delete(account.id)
+    return notes
