@@ -19,10 +19,16 @@ JUMP_THRESHOLD = 5.0  # seconds of disagreement between wall clock and monotonic
 
 
 class PublisherScheduler(AsyncIOScheduler):
-    def __init__(self, on_clock_jump: Callable[[float], None] | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        on_clock_jump: Callable[[float], None] | None = None,
+        on_wakeup: Callable[[], None] | None = None,
+        **options: Any,
+    ) -> None:
         options.setdefault("job_defaults", {"misfire_grace_time": None, "coalesce": True, "max_instances": 1})
         super().__init__(**options)
         self.on_clock_jump = on_clock_jump
+        self.on_wakeup = on_wakeup
         self.wakeups = 0
         self._last_wall = time.time()
         self._last_mono = time.monotonic()
@@ -39,5 +45,7 @@ class PublisherScheduler(AsyncIOScheduler):
         self._last_wall, self._last_mono = wall, mono
         if abs(drift) > JUMP_THRESHOLD and self.on_clock_jump is not None:
             self.on_clock_jump(drift)
+        elif self.on_wakeup is not None:
+            self.on_wakeup()
         result: float | None = super()._process_jobs()  # type: ignore[misc]
         return result

@@ -24,6 +24,16 @@ def db_path(data_dir: Path) -> Path:
     return data_dir / DB_NAME
 
 
+def poke_path(data_dir: Path) -> Path:
+    """Touched by a process that changed posts, so the running publisher re-reads the schedule."""
+    return data_dir / "schedule-changed"
+
+
+def state_path(data_dir: Path) -> Path:
+    """The running publisher's state (paused platforms, next wake-up) for `outpost status`."""
+    return data_dir / "publisher-state.json"
+
+
 def log_dir(data_dir: Path) -> Path:
     return data_dir / "logs"
 

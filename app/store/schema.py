@@ -47,7 +47,7 @@ def _now() -> datetime:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    """Declarative base for every Outpost table."""
 
 
 class Account(Base):

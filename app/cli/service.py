@@ -1,0 +1,112 @@
+"""`outpost run` (publish headless until SIGINT/SIGTERM) and `outpost status`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from app.cli import open_runtime, print_json
+from app.core.models import PostStatus
+from app.core.timeutil import iso_utc, utcnow
+from app.store import repo
+from app.store.lock import DataDirLock, DataDirLocked
+from app.store.paths import state_path
+
+log = logging.getLogger("outpost.run")
+
+
+def register(sub: Any) -> None:
+    run = sub.add_parser("run", help="publish without a window until stopped (Ctrl+C or SIGTERM)")
+    run.add_argument("--verbose", action="store_true", help="log debug details")
+    run.set_defaults(handler=cmd_run)
+    status = sub.add_parser("status", help="next wake-up, due and overdue posts, paused platforms")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(handler=cmd_status)
+
+
+def cmd_run(args: argparse.Namespace, data_dir: Path) -> int:
+    from app.engine.runtime import Runtime
+
+    async def serve() -> None:
+        runtime = Runtime.open(data_dir, log_to_stderr=True)
+        if args.verbose:
+            logging.getLogger().setLevel(logging.DEBUG)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+            except (NotImplementedError, RuntimeError):  # Windows
+                signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
+        try:
+            await runtime.start()
+            state = runtime.publisher.state()
+            nxt = iso_utc(state.next_due) or "nothing scheduled"
+            log.info("Outpost is publishing from %s; next post: %s", data_dir, nxt)
+            await stop.wait()
+            log.info("stopping: letting posts in flight finish")
+        finally:
+            await runtime.stop()
+        log.info("stopped")
+
+    asyncio.run(serve())
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, data_dir: Path) -> int:
+    running = _publisher_running(data_dir)
+    now = utcnow()
+    with open_runtime(data_dir) as rt:
+        counts = rt.planner.counts()
+        with rt.db.read() as s:
+            next_due = repo.next_due_instant(s)
+            due = sum(1 for t in repo.due_targets(s, now))
+            overdue = sum(1 for t in repo.due_targets(s, now - timedelta(minutes=1)))
+    state: dict[str, Any] = {}
+    if running:
+        try:
+            state = json.loads(state_path(data_dir).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            state = {}
+    result = {
+        "running": running,
+        "paused": bool(state.get("paused", False)),
+        "next_wakeup": state.get("next_wakeup") if running else None,
+        "next_due": iso_utc(next_due),
+        "due": due,
+        "overdue": overdue,
+        "needs_review": counts[PostStatus.NEEDS_REVIEW],
+        "failed": counts[PostStatus.FAILED],
+        "missed": counts[PostStatus.MISSED],
+        "scheduled": counts[PostStatus.SCHEDULED],
+        "paused_platforms": state.get("paused_platforms", {}) if running else {},
+    }
+    if args.json:
+        print_json(result)
+        return 0
+    print(f"Publisher: {'running' if running else 'not running'}{' (paused)' if result['paused'] else ''}")
+    print(f"Next post due: {result['next_due'] or 'nothing scheduled'}")
+    print(f"Scheduled {result['scheduled']} · due now {due} · overdue {overdue} · needs review "
+          f"{result['needs_review']} · failed {result['failed']} · missed {result['missed']}")
+    for platform, reason in result["paused_platforms"].items():  # type: ignore[union-attr]
+        print(f"Paused: {platform}: {reason}")
+    if not running and (due or overdue):
+        print("Nothing publishes while Outpost is closed: open it, or run `outpost run`.", file=sys.stderr)
+    return 0
+
+
+def _publisher_running(data_dir: Path) -> bool:
+    lock = DataDirLock(data_dir)
+    try:
+        lock.acquire()
+    except DataDirLocked:
+        return True
+    lock.release()
+    return False

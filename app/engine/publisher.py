@@ -1,0 +1,601 @@
+"""The publisher: one wake-up armed at the next due target; the database is the truth.
+
+A cycle claims the targets due within CLAIM_WINDOW by compare-and-set, and each claimed
+target waits for its exact instant, journals an Attempt (committed before the call), calls
+its adapter under a global concurrency bound and the platform's gate, and records the outcome.
+An unknown outcome is reconciled through the adapter or sent to review; it is never retried
+blindly (reliability.md §1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from app.core.errors import PublishError
+from app.core.models import (
+    AccountStatus,
+    AttemptOutcome,
+    ErrorKind,
+    MediaItem,
+    Platform,
+    PostContent,
+    TargetStatus,
+)
+from app.core.redact import one_line, redact
+from app.core.timeutil import as_utc, humanize_delta
+from app.engine.gates import PlatformGates
+from app.engine.recurring import spawn_next_occurrence
+from app.engine.scheduler import PublisherScheduler
+from app.platforms.base import Adapter, PublishJob, PublishResult, ReconcileStatus, Reconciliation
+from app.store import repo
+from app.store.db import Database
+from app.store.schema import Attempt, Target
+
+log = logging.getLogger("outpost.publisher")
+
+JOB_ID = "outpost-publish-cycle"
+
+
+@dataclass
+class PublisherSettings:
+    catchup_window: timedelta = timedelta(hours=24)
+    claim_window: timedelta = timedelta(seconds=5)
+    arm_lead: timedelta = timedelta(milliseconds=250)  # wake a little early, then wait for the instant
+    max_concurrency: int = 8
+    publish_timeout: float = 300.0
+    reconcile_timeout: float = 60.0
+    max_attempts: int = 3
+    max_rate_limit_waits: int = 10
+    backoff_base: float = 30.0
+    backoff_cap: float = 900.0
+    drain_timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class PublisherState:
+    running: bool
+    paused: bool
+    next_wakeup: datetime | None
+    next_due: datetime | None
+    paused_platforms: dict[Platform, str] = field(default_factory=dict)
+    in_flight: int = 0
+
+
+@dataclass(frozen=True)
+class _Claim:
+    target_id: int
+    post_id: int
+    platform: Platform
+    due_at: datetime
+    scheduled_at: datetime
+
+
+Notify = Callable[[str, str, str], None]  # (level, title, message)
+
+
+class Publisher:
+    def __init__(
+        self,
+        db: Database,
+        adapter_for: Callable[[Platform], Adapter],
+        clock: Callable[[], datetime],
+        settings: PublisherSettings | None = None,
+        on_change: Callable[[str], None] | None = None,
+        notify: Notify | None = None,
+        poke_file: Path | None = None,
+    ) -> None:
+        self.db = db
+        self.adapter_for = adapter_for
+        self.clock = clock
+        self.settings = settings or PublisherSettings()
+        self.gates = PlatformGates()
+        self._on_change = on_change or (lambda _kind: None)
+        self._notify = notify or (lambda _level, _title, _message: None)
+        self.scheduler: PublisherScheduler | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._claimed: set[int] = set()
+        self._semaphore: asyncio.Semaphore | None = None
+        self._paused = False
+        self._stopping = False
+        self._next_due: datetime | None = None
+        self._next_wakeup: datetime | None = None
+        self._poke_file = poke_file
+        self._poke_seen = self._poke_stamp()
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Recover what a previous run left, then arm. Needs the running loop (T2)."""
+        self._semaphore = asyncio.Semaphore(self.settings.max_concurrency)
+        self.scheduler = PublisherScheduler(on_clock_jump=self._clock_jumped, on_wakeup=self._check_poke)
+        self.scheduler.start()
+        self._stopping = False
+        self.recover()
+        self.rearm()
+
+    async def stop(self) -> None:
+        """Stop arming, let in-flight publishes finish within a bound, record the rest as unknown."""
+        self._stopping = True
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self._tasks:
+            _done, pending = await asyncio.wait(set(self._tasks), timeout=self.settings.drain_timeout)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+        self.scheduler = None
+
+    @property
+    def running(self) -> bool:
+        return self.scheduler is not None and not self._stopping
+
+    def pause(self) -> None:
+        self._paused = True
+        self._disarm()
+        self._changed("publisher")
+
+    def resume(self) -> None:
+        self._paused = False
+        self.rearm()
+        self._changed("publisher")
+
+    def state(self) -> PublisherState:
+        now = self.clock()
+        return PublisherState(
+            running=self.running,
+            paused=self._paused,
+            next_wakeup=self._next_wakeup,
+            next_due=self._next_due,
+            paused_platforms={p: h.reason for p, h in self.gates.holds(now).items()},
+            in_flight=len(self._claimed),
+        )
+
+    async def publish_due_now(self) -> None:
+        """Run a cycle at once (the tray's "Publish due posts now")."""
+        await self._cycle()
+
+    # --- arming ----------------------------------------------------------------------------
+
+    def rearm(self) -> None:
+        """Arm the single wake-up at the next due target (one query). Safe to call often."""
+        if self.scheduler is None or self._stopping:
+            return
+        if self._paused:
+            self._disarm()
+            return
+        now = self.clock()
+        holds = self.gates.holds(now)
+        with self.db.read() as session:
+            next_due = repo.next_due_instant(session, exclude_platforms=[p.value for p in holds])
+            if holds:
+                held_due = repo.next_due_instant(session)  # something waits behind a hold?
+                if held_due is not None:
+                    soonest_hold = min(h.until for h in holds.values())
+                    next_due = soonest_hold if next_due is None else min(next_due, soonest_hold)
+        self._next_due = next_due
+        if next_due is None:
+            self._disarm()
+            return
+        run_at = max(next_due - self.settings.arm_lead, now + timedelta(milliseconds=1))
+        self._next_wakeup = run_at
+        self.scheduler.add_job(
+            self._cycle, trigger="date", run_date=run_at, id=JOB_ID, replace_existing=True,
+            misfire_grace_time=None, coalesce=True, max_instances=1,
+        )
+
+    def _disarm(self) -> None:
+        self._next_wakeup = None
+        if self.scheduler is not None and self.scheduler.get_job(JOB_ID) is not None:
+            self.scheduler.remove_job(JOB_ID)
+
+    def _poke_stamp(self) -> int:
+        try:
+            return self._poke_file.stat().st_mtime_ns if self._poke_file else 0
+        except OSError:
+            return 0
+
+    def _check_poke(self) -> None:
+        """Another process (the CLI) changed posts: re-read the schedule. A stat(), no SQL."""
+        stamp = self._poke_stamp()
+        if stamp != self._poke_seen:
+            self._poke_seen = stamp
+            self.rearm()
+
+    def _clock_jumped(self, drift: float) -> None:
+        log.warning("the wall clock jumped by %.0f s (sleep, resume or a clock change); re-checking", drift)
+        self.rearm()
+
+    # --- the cycle ----------------------------------------------------------------------------
+
+    async def _cycle(self) -> None:
+        if self._stopping or self._paused:
+            return
+        now = self.clock()
+        holds = self.gates.holds(now)
+        claims: list[_Claim] = []
+        with self.db.write() as session:
+            due = repo.due_targets(session, now + self.settings.claim_window,
+                                   exclude_platforms=[p.value for p in holds])
+            missed = [t for t in due if t.due_at is not None and now - t.due_at > self.settings.catchup_window]
+            for target in missed:
+                self._mark_missed(session, target, now)
+            wanted = [t for t in due if t not in missed]
+            won = set(repo.claim_targets(session, [t.id for t in wanted]))
+            touched_posts = {t.post_id: t.post for t in missed}
+            for target in wanted:
+                if target.id not in won:
+                    continue
+                session.refresh(target, ["status"])
+                assert target.due_at is not None and target.scheduled_at is not None
+                claims.append(_Claim(target.id, target.post_id, Platform(target.account.platform),
+                                     target.due_at, target.scheduled_at))
+                touched_posts[target.post_id] = target.post
+            for post in touched_posts.values():
+                repo.refresh_post_status(post)
+                spawn_next_occurrence(session, post, now, self.settings.catchup_window)
+        for claim in claims:
+            self._claimed.add(claim.target_id)
+            task = asyncio.get_running_loop().create_task(self._publish_one(claim))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        if claims or missed:
+            self._changed("posts")
+        self.rearm()
+
+    def _mark_missed(self, session: object, target: Target, now: datetime) -> None:
+        assert target.due_at is not None
+        late = humanize_delta(now - target.due_at)
+        target.status = TargetStatus.MISSED.value
+        target.last_error = (f"Outpost was not running at the scheduled time ({late} ago). "
+                             "Publish now, reschedule or discard it.")
+        repo.add_event(session, f"Missed post #{target.post_id} on {target.account.handle}: {late} late.",  # type: ignore[arg-type]
+                       level="warning", kind="missed", post_id=target.post_id, target_id=target.id,
+                       platform=target.account.platform)
+        self._notify("warning", "A post was missed", f"Post #{target.post_id} is {late} overdue and waits for you.")
+
+    # --- one target ------------------------------------------------------------------------------
+
+    async def _publish_one(self, claim: _Claim) -> None:
+        attempt_id: int | None = None
+        try:
+            delay = (claim.due_at - self.clock()).total_seconds()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            assert self._semaphore is not None
+            async with self._semaphore:
+                hold = self.gates.held(claim.platform, self.clock())
+                if hold is not None:
+                    self._release(claim, hold.until, hold.reason)
+                    return
+                limiter = self.gates.limiter(claim.platform)
+                if limiter is not None:
+                    await limiter.acquire()
+                job = self._journal_begin(claim)
+                attempt_id = job.attempt_id
+                adapter = self.adapter_for(claim.platform)
+                started = time.monotonic()
+                try:
+                    result = await asyncio.wait_for(adapter.publish(job, _Journal(self.db, attempt_id)),
+                                                    timeout=self.settings.publish_timeout)
+                except PublishError as exc:
+                    await self._failed(claim, job, exc, started)
+                except TimeoutError:
+                    exc = PublishError(ErrorKind.UNKNOWN, f"No answer from {claim.platform.label} within "
+                                       f"{self.settings.publish_timeout:.0f} s.")
+                    await self._failed(claim, job, exc, started)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # an adapter bug: the request may have gone out
+                    log.exception("adapter %s raised unexpectedly", claim.platform.value)
+                    err = PublishError(ErrorKind.UNKNOWN, f"Unexpected error: {type(exc).__name__}: {exc}")
+                    await self._failed(claim, job, err, started)
+                else:
+                    self._succeeded(claim, attempt_id, result, started)
+        except asyncio.CancelledError:
+            if attempt_id is None:
+                self._release(claim, None, "")
+            else:
+                self._record_unknown_on_shutdown(claim, attempt_id)
+            raise
+        finally:
+            self._claimed.discard(claim.target_id)
+            if not self._stopping:
+                self.rearm()
+
+    def _journal_begin(self, claim: _Claim) -> PublishJob:
+        """Commit the IN_FLIGHT attempt row before any request leaves (P1)."""
+        now = self.clock()
+        with self.db.write() as session:
+            target = session.get(Target, claim.target_id)
+            assert target is not None
+            post, account = target.post, target.account
+            content = _content_for(post, target.account_id)
+            key = uuid.uuid4().hex
+            attempt = Attempt(target_id=target.id, started_at=now, idempotency_key=key,
+                              payload_hash=_payload_hash(content), outcome=AttemptOutcome.IN_FLIGHT.value)
+            session.add(attempt)
+            target.attempts += 1
+            session.flush()
+            job = PublishJob(
+                target_id=target.id, post_id=post.id, attempt_id=attempt.id, account=repo.account_info(account),
+                content=content, idempotency_key=key, scheduled_at=as_utc(claim.scheduled_at),
+                checkpoints=dict(target.checkpoints or {}),
+            )
+        log.info("publishing", extra={"post": claim.post_id, "target": claim.target_id,
+                                      "platform": claim.platform.value, "attempt": job.attempt_id})
+        return job
+
+    def _succeeded(self, claim: _Claim, attempt_id: int, result: PublishResult, started: float) -> None:
+        now = self.clock()
+        with self.db.write() as session:
+            target = session.get(Target, claim.target_id)
+            attempt = session.get(Attempt, attempt_id)
+            assert target is not None and attempt is not None
+            attempt.outcome = AttemptOutcome.SUCCEEDED.value
+            attempt.finished_at = now
+            attempt.duration_ms = int((time.monotonic() - started) * 1000)
+            self._mark_published(session, target, result.external_id, result.url, now)
+            target.natively_scheduled = result.natively_scheduled
+            if result.warnings:
+                target.last_error = redact("; ".join(result.warnings))
+                attempt.error = target.last_error
+                repo.add_event(session, f"Published post #{target.post_id} with a warning: {target.last_error}",
+                               level="warning", kind="published", post_id=target.post_id, target_id=target.id,
+                               platform=claim.platform.value)
+        self.gates.record_success(claim.platform)
+        log.info("published", extra={"post": claim.post_id, "target": claim.target_id,
+                                     "platform": claim.platform.value, "attempt": attempt_id})
+        self._changed("posts")
+
+    def _mark_published(self, session: object, target: Target, external_id: str, url: str, now: datetime) -> None:
+        target.status = TargetStatus.PUBLISHED.value
+        target.external_id = external_id
+        target.external_url = url
+        target.last_error = ""
+        target.last_error_kind = ""
+        target.due_at = None
+        repo.refresh_post_status(target.post)
+        repo.add_event(session, f"Published post #{target.post_id} on {target.account.handle}.",  # type: ignore[arg-type]
+                       kind="published", post_id=target.post_id, target_id=target.id,
+                       platform=target.account.platform, at=now)
+
+    async def _failed(self, claim: _Claim, job: PublishJob, exc: PublishError, started: float) -> None:
+        duration = int((time.monotonic() - started) * 1000)
+        self._finish_attempt(job.attempt_id, exc, duration)
+        log.warning("publish failed: %s", one_line(exc.message),
+                    extra={"post": claim.post_id, "target": claim.target_id, "platform": claim.platform.value,
+                           "attempt": job.attempt_id, "kind": exc.kind.value})
+        if exc.kind is ErrorKind.UNKNOWN:
+            self._count_server_failure(claim.platform)
+            reconciliation = await self._reconcile(claim.platform, job)
+            self._apply_reconciliation(claim, job, reconciliation, exc.message)
+            return
+        now = self.clock()
+        with self.db.write() as session:
+            target = session.get(Target, claim.target_id)
+            assert target is not None
+            target.last_error = exc.message
+            target.last_error_kind = exc.kind.value
+            label = f"{target.account.display_name or target.account.handle} ({claim.platform.label})"
+            if exc.kind is ErrorKind.AUTH:
+                account = target.account
+                account.status = AccountStatus.NEEDS_RECONNECT.value
+                account.status_reason = exc.message
+                target.status = TargetStatus.SCHEDULED.value
+                target.last_error = f"Reconnect {label} to publish: {exc.message}"
+                repo.add_event(session, f"{label} needs to be reconnected: {exc.message}", level="error",
+                               kind="auth", post_id=target.post_id, target_id=target.id,
+                               platform=claim.platform.value)
+                self._notify("error", f"Reconnect {label}", "Its posts are held until you reconnect it.")
+            elif exc.kind is ErrorKind.RATE_LIMIT and target.attempts < self.settings.max_rate_limit_waits:
+                wait = timedelta(seconds=exc.retry_after if exc.retry_after else 60)
+                self.gates.hold(claim.platform, now + wait, f"{claim.platform.label} asked Outpost to wait "
+                                f"{humanize_delta(wait)} (rate limit).")
+                target.status = TargetStatus.SCHEDULED.value
+                target.due_at = now + wait
+                repo.add_event(session, f"{claim.platform.label} rate limit: post #{target.post_id} waits "
+                               f"{humanize_delta(wait)}.", level="warning", kind="rate_limit",
+                               post_id=target.post_id, target_id=target.id, platform=claim.platform.value)
+            elif exc.kind is ErrorKind.TRANSIENT and target.attempts < self.settings.max_attempts:
+                self._count_server_failure(claim.platform)
+                wait = self._backoff(target.attempts)
+                target.status = TargetStatus.SCHEDULED.value
+                target.due_at = now + wait
+                repo.add_event(session, f"Post #{target.post_id} on {label} will be retried in "
+                               f"{humanize_delta(wait)}: {exc.message}", level="warning", kind="retry",
+                               post_id=target.post_id, target_id=target.id, platform=claim.platform.value)
+            else:
+                if exc.kind is ErrorKind.TRANSIENT:
+                    self._count_server_failure(claim.platform)
+                    target.last_error = f"Gave up after {target.attempts} attempts: {exc.message}"
+                target.status = TargetStatus.FAILED.value
+                target.due_at = None
+                repo.add_event(session, f"Post #{target.post_id} failed on {label}: {target.last_error}",
+                               level="error", kind="failed", post_id=target.post_id, target_id=target.id,
+                               platform=claim.platform.value)
+                self._notify("error", f"A post failed on {label}", target.last_error)
+            repo.refresh_post_status(target.post)
+        self._changed("posts")
+
+    def _finish_attempt(self, attempt_id: int, exc: PublishError, duration_ms: int | None) -> None:
+        with self.db.write() as session:
+            attempt = session.get(Attempt, attempt_id)
+            assert attempt is not None
+            attempt.outcome = (AttemptOutcome.UNKNOWN if exc.kind is ErrorKind.UNKNOWN else AttemptOutcome.FAILED).value
+            attempt.finished_at = self.clock()
+            attempt.error = exc.message
+            attempt.error_kind = exc.kind.value
+            attempt.http_status = exc.http_status
+            attempt.duration_ms = duration_ms
+
+    def _count_server_failure(self, platform: Platform) -> None:
+        hold = self.gates.record_failure(platform, self.clock())
+        if hold is not None:
+            with self.db.write() as session:
+                repo.add_event(session, hold.reason, level="error", kind="breaker", platform=platform.value)
+            self._notify("error", f"{platform.label} paused", hold.reason)
+            self._changed("publisher")
+
+    def _backoff(self, attempts: int) -> timedelta:
+        """Exponential backoff with full jitter (capped)."""
+        ceiling = min(self.settings.backoff_cap, self.settings.backoff_base * (2 ** max(0, attempts - 1)))
+        return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+
+    # --- unknown outcomes -------------------------------------------------------------------------
+
+    async def _reconcile(self, platform: Platform, job: PublishJob) -> Reconciliation:
+        try:
+            return await asyncio.wait_for(self.adapter_for(platform).reconcile(job),
+                                          timeout=self.settings.reconcile_timeout)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            return Reconciliation(ReconcileStatus.UNKNOWN, detail=redact(f"{type(exc).__name__}: {exc}"))
+
+    def _apply_reconciliation(self, claim: _Claim, job: PublishJob, rec: Reconciliation, reason: str) -> None:
+        now = self.clock()
+        with self.db.write() as session:
+            target = session.get(Target, claim.target_id)
+            assert target is not None
+            label = f"{target.account.display_name or target.account.handle} ({claim.platform.label})"
+            if rec.status is ReconcileStatus.PUBLISHED:
+                self._mark_published(session, target, rec.external_id, rec.url, now)
+                repo.add_event(session, f"Confirmed post #{target.post_id} on {label} after an unclear answer.",
+                               kind="reconciled", post_id=target.post_id, target_id=target.id,
+                               platform=claim.platform.value)
+            elif rec.status is ReconcileStatus.NOT_PUBLISHED and target.attempts < self.settings.max_attempts:
+                wait = self._backoff(target.attempts)
+                target.status = TargetStatus.SCHEDULED.value
+                target.due_at = now + wait
+                target.last_error = f"{reason} It was not published; retrying in {humanize_delta(wait)}."
+                repo.refresh_post_status(target.post)
+            else:
+                target.status = TargetStatus.NEEDS_REVIEW.value
+                target.due_at = None
+                target.last_error = (f"{reason} Outpost could not confirm whether it was published. "
+                                     f"Check {label} before publishing it again.")
+                repo.refresh_post_status(target.post)
+                repo.add_event(session, f"Post #{target.post_id} needs review on {label}: {reason}",
+                               level="error", kind="needs_review", post_id=target.post_id, target_id=target.id,
+                               platform=claim.platform.value)
+                self._notify("warning", f"Check {label}", f"Post #{target.post_id} may or may not be published.")
+        self._changed("posts")
+
+    def _record_unknown_on_shutdown(self, claim: _Claim, attempt_id: int) -> None:
+        """Quit while a call was in flight: the outcome is unknown; the next start reconciles it."""
+        with self.db.write() as session:
+            attempt = session.get(Attempt, attempt_id)
+            if attempt is not None and attempt.outcome == AttemptOutcome.IN_FLIGHT.value:
+                attempt.outcome = AttemptOutcome.UNKNOWN.value
+                attempt.error = "Outpost quit before the platform answered."
+                attempt.finished_at = self.clock()
+
+    def _release(self, claim: _Claim, due_at: datetime | None, reason: str) -> None:
+        """Give a claim back before anything was sent."""
+        with self.db.write() as session:
+            target = session.get(Target, claim.target_id)
+            if target is None or target.status != TargetStatus.PUBLISHING.value:
+                return
+            target.status = TargetStatus.SCHEDULED.value
+            if due_at is not None:
+                target.due_at = due_at
+            if reason:
+                target.last_error = reason
+            repo.refresh_post_status(target.post)
+
+    # --- start-up recovery ----------------------------------------------------------------------
+
+    def recover(self) -> None:
+        """Targets a previous run left in PUBLISHING: give back the unsent, reconcile the rest (P4)."""
+        to_reconcile: list[tuple[_Claim, PublishJob]] = []
+        with self.db.write() as session:
+            for target in repo.publishing_targets(session):
+                attempt = repo.open_attempt(target)
+                if attempt is None:
+                    target.status = TargetStatus.SCHEDULED.value
+                    repo.refresh_post_status(target.post)
+                    continue
+                attempt.outcome = AttemptOutcome.UNKNOWN.value
+                attempt.error = attempt.error or "Outpost stopped before the platform answered."
+                attempt.finished_at = attempt.finished_at or self.clock()
+                claim = _Claim(target.id, target.post_id, Platform(target.account.platform),
+                               as_utc(target.due_at or self.clock()), as_utc(target.scheduled_at or self.clock()))
+                content = _content_for(target.post, target.account_id)
+                job = PublishJob(
+                    target_id=target.id, post_id=target.post_id, attempt_id=attempt.id,
+                    account=repo.account_info(target.account), content=content,
+                    idempotency_key=attempt.idempotency_key, scheduled_at=claim.scheduled_at,
+                    checkpoints={**(target.checkpoints or {}), **(attempt.steps or {})},
+                )
+                self._claimed.add(target.id)
+                to_reconcile.append((claim, job))
+        for claim, job in to_reconcile:
+            task = asyncio.get_running_loop().create_task(self._recover_one(claim, job))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _recover_one(self, claim: _Claim, job: PublishJob) -> None:
+        try:
+            rec = await self._reconcile(claim.platform, job)
+            self._apply_reconciliation(claim, job, rec, "Outpost stopped while publishing.")
+        finally:
+            self._claimed.discard(claim.target_id)
+            if not self._stopping:
+                self.rearm()
+
+    def _changed(self, kind: str) -> None:
+        try:
+            self._on_change(kind)
+        except Exception:
+            log.exception("a change listener failed")
+
+
+class _Journal:
+    """Durable checkpoints for multi-step publishes (P7): committed before `record` returns."""
+
+    def __init__(self, db: Database, attempt_id: int) -> None:
+        self.db = db
+        self.attempt_id = attempt_id
+
+    def record(self, step: str, value: str) -> None:
+        with self.db.write() as session:
+            attempt = session.get(Attempt, self.attempt_id)
+            assert attempt is not None
+            attempt.steps = {**(attempt.steps or {}), step: value}
+            target = attempt.target
+            target.checkpoints = {**(target.checkpoints or {}), step: value}
+
+
+def _content_for(post: object, account_id: int) -> PostContent:
+    from app.store.schema import Post
+
+    assert isinstance(post, Post)
+    overrides = post.overrides or {}
+    text = overrides.get(str(account_id), post.text)
+    return PostContent(
+        text=text,
+        media=tuple(MediaItem.from_dict(m) for m in (post.media or [])),
+        first_comment=post.first_comment or "",
+        thread=tuple(post.thread or []),
+    )
+
+
+def _payload_hash(content: PostContent) -> str:
+    payload = {
+        "text": content.text,
+        "media": [m.to_dict() for m in content.media],
+        "first_comment": content.first_comment,
+        "thread": list(content.thread),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
