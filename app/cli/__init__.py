@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "app.cli.accounts",
     "app.cli.posts",
     "app.cli.service",
+    "app.cli.selftest",
 ]
 
 log = logging.getLogger("outpost.cli")
