@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.core.errors import OutpostError
 from app.core.models import Platform
+
+
+class ConnectionFailed(OutpostError):
+    """The platform refused, or could not be reached, while connecting an account."""
 
 
 @dataclass(frozen=True)

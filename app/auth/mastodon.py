@@ -11,10 +11,9 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from app.auth.accounts import ConnectedAccount
+from app.auth.accounts import ConnectedAccount, ConnectionFailed
 from app.auth.loopback import LoopbackListener
 from app.auth.pkce import PendingAuthorization
-from app.core.errors import OutpostError
 from app.core.models import Platform
 from app.core.redact import register_secret
 from app.platforms.http import Tuning, create_client
@@ -24,10 +23,6 @@ log = logging.getLogger(__name__)
 SCOPES = "read:accounts write:statuses write:media"
 CLIENT_NAME = "Outpost"
 WEBSITE = "https://github.com/outpost-app/outpost"
-
-
-class ConnectionFailed(OutpostError):
-    """The platform refused or could not be reached while connecting an account."""
 
 
 def normalize_server(server: str) -> str:

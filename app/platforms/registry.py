@@ -11,6 +11,8 @@ from app.platforms.base import Adapter, AdapterContext
 # One line per platform: "module:Class". A platform missing here cannot be connected yet.
 ADAPTERS: dict[Platform, str] = {
     Platform.SANDBOX: "app.platforms.sandbox:SandboxAdapter",
+    Platform.BLUESKY: "app.platforms.bluesky:BlueskyAdapter",
+    Platform.MASTODON: "app.platforms.mastodon:MastodonAdapter",
 }
 
 

@@ -4,10 +4,17 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.mastodon import FakeMastodon
 
 
 @pytest.fixture
 def mastodon_fake() -> Iterator[FakeMastodon]:
     with FakeMastodon() as fake:
+        yield fake
+
+
+@pytest.fixture
+def bluesky_fake() -> Iterator[FakeBluesky]:
+    with FakeBluesky() as fake:
         yield fake
