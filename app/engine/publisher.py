@@ -20,6 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
+from sqlalchemy.orm import Session
 
 from app.core.errors import PublishError
 from app.core.models import (
@@ -104,6 +108,7 @@ class Publisher:
         self.scheduler: PublisherScheduler | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._claimed: set[int] = set()
+        self._stuck: set[int] = set()
         self._semaphore: asyncio.Semaphore | None = None
         self._paused = False
         self._stopping = False
@@ -118,6 +123,7 @@ class Publisher:
         """Recover what a previous run left, then arm. Needs the running loop (T2)."""
         self._semaphore = asyncio.Semaphore(self.settings.max_concurrency)
         self.scheduler = PublisherScheduler(on_clock_jump=self._clock_jumped, on_wakeup=self._check_poke)
+        self.scheduler.add_listener(self._job_not_run, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR)
         self.scheduler.start()
         self._stopping = False
         self.recover()
@@ -190,9 +196,23 @@ class Publisher:
         run_at = max(next_due - self.settings.arm_lead, now + timedelta(milliseconds=1))
         self._next_wakeup = run_at
         self.scheduler.add_job(
-            self._cycle, trigger="date", run_date=run_at, id=JOB_ID, replace_existing=True,
-            misfire_grace_time=None, coalesce=True, max_instances=1,
+            self._wake, trigger="date", run_date=run_at, id=JOB_ID, replace_existing=True,
+            misfire_grace_time=None, coalesce=True, max_instances=1000,
         )
+
+    async def _wake(self) -> None:
+        """The armed job: hand the cycle to our own task so the job itself ends at once."""
+        self._spawn(self._cycle())
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _job_not_run(self, event: Any) -> None:
+        # A date job that APScheduler did not run is gone: never let that leave nothing armed.
+        log.warning("the wake-up job did not run (%s); re-arming", type(event).__name__)
+        asyncio.get_running_loop().call_soon(self.rearm)
 
     def _disarm(self) -> None:
         self._next_wakeup = None
@@ -246,9 +266,7 @@ class Publisher:
                 spawn_next_occurrence(session, post, now, self.settings.catchup_window)
         for claim in claims:
             self._claimed.add(claim.target_id)
-            task = asyncio.get_running_loop().create_task(self._publish_one(claim))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(self._publish_one(claim))
         if claims or missed:
             self._changed("posts")
         self.rearm()
@@ -308,6 +326,13 @@ class Publisher:
             else:
                 self._record_unknown_on_shutdown(claim, attempt_id)
             raise
+        except Exception as exc:
+            # The outcome could not be recorded (disk full, database locked...). The target stays
+            # claimed in this run and its journal row is reconciled at the next start.
+            log.exception("could not record the outcome of target %s", claim.target_id)
+            self._notify("error", "Outpost could not save a result",
+                         f"Post #{claim.post_id}: {redact(str(exc))[:200]}. It will be checked at the next start.")
+            self._stuck.add(claim.target_id)
         finally:
             self._claimed.discard(claim.target_id)
             if not self._stopping:
@@ -408,7 +433,7 @@ class Publisher:
                                f"{humanize_delta(wait)}.", level="warning", kind="rate_limit",
                                post_id=target.post_id, target_id=target.id, platform=claim.platform.value)
             elif exc.kind is ErrorKind.TRANSIENT and target.attempts < self.settings.max_attempts:
-                self._count_server_failure(claim.platform)
+                self._count_server_failure(claim.platform, session)
                 wait = self._backoff(target.attempts)
                 target.status = TargetStatus.SCHEDULED.value
                 target.due_at = now + wait
@@ -417,7 +442,7 @@ class Publisher:
                                post_id=target.post_id, target_id=target.id, platform=claim.platform.value)
             else:
                 if exc.kind is ErrorKind.TRANSIENT:
-                    self._count_server_failure(claim.platform)
+                    self._count_server_failure(claim.platform, session)
                     target.last_error = f"Gave up after {target.attempts} attempts: {exc.message}"
                 target.status = TargetStatus.FAILED.value
                 target.due_at = None
@@ -439,13 +464,17 @@ class Publisher:
             attempt.http_status = exc.http_status
             attempt.duration_ms = duration_ms
 
-    def _count_server_failure(self, platform: Platform) -> None:
+    def _count_server_failure(self, platform: Platform, session: Session | None = None) -> None:
         hold = self.gates.record_failure(platform, self.clock())
-        if hold is not None:
-            with self.db.write() as session:
-                repo.add_event(session, hold.reason, level="error", kind="breaker", platform=platform.value)
-            self._notify("error", f"{platform.label} paused", hold.reason)
-            self._changed("publisher")
+        if hold is None:
+            return
+        if session is not None:
+            repo.add_event(session, hold.reason, level="error", kind="breaker", platform=platform.value)
+        else:
+            with self.db.write() as own:
+                repo.add_event(own, hold.reason, level="error", kind="breaker", platform=platform.value)
+        self._notify("error", f"{platform.label} paused", hold.reason)
+        self._changed("publisher")
 
     def _backoff(self, attempts: int) -> timedelta:
         """Exponential backoff with full jitter (capped)."""
@@ -541,9 +570,7 @@ class Publisher:
                 self._claimed.add(target.id)
                 to_reconcile.append((claim, job))
         for claim, job in to_reconcile:
-            task = asyncio.get_running_loop().create_task(self._recover_one(claim, job))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(self._recover_one(claim, job))
 
     async def _recover_one(self, claim: _Claim, job: PublishJob) -> None:
         try:
