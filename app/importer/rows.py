@@ -4,13 +4,13 @@ a person understands), or a duplicate. Pure: accounts, existing posts and "now" 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from enum import StrEnum
 from pathlib import Path
 
-from app.core.models import AccountInfo, MediaItem, PostContent, PostSpec, PostStatus, Severity
+from app.core.models import AccountInfo, MediaItem, PostContent, PostSpec, PostStatus, Problem, Severity
 from app.core.recurrence import Recurrence
 from app.core.rules import rules_for, validate_content
 from app.core.timeutil import local_zone_name, zone
@@ -30,6 +30,13 @@ from app.importer.media import MediaError, media_item, split_media
 from app.importer.reading import CellFault, CellValue, Table, read_table
 
 THREAD_BREAK = "\n\n\n\n"  # Typefully's convention: four newlines start the next part
+
+Validator = Callable[[PostContent, AccountInfo], list[Problem]]
+
+
+def core_rules(content: PostContent, account: AccountInfo) -> list[Problem]:
+    """The platform's published limits, with server-reported values applied (as adapters do)."""
+    return validate_content(content, rules_for(account.platform, dict(account.settings)))
 
 
 class RowStatus(StrEnum):
@@ -137,18 +144,32 @@ def parse_rows(
     options: ImportOptions,
     now: datetime,
     existing: Iterable[ExistingPost] = (),
+    validator: Validator = core_rules,
 ) -> list[ImportRow]:
-    """Judge every data row. Rows are never partly valid: any error makes the row invalid."""
+    """Judge every data row. Rows are never partly valid: any error makes the row invalid.
+
+    `validator` judges content per account (an adapter's `validate` in the app; the platforms'
+    published rules by default).
+    """
     resolver = AccountResolver(accounts)
     default_tz = zone(options.timezone)
     order = file_date_order(sheet, mapping, options.date_order)
-    duplicates = DuplicateIndex(existing)
     base_dir = options.base_dir or sheet.path.parent
     out: list[ImportRow] = []
     for number, cells in sheet.data:
-        row = _parse_row(number, cells, sheet, mapping, resolver, options, default_tz, order, now, base_dir)
-        if row.status is RowStatus.VALID and row.spec is not None:
-            row = _check_duplicate(row, duplicates)
+        out.append(_parse_row(number, cells, sheet, mapping, resolver, options, default_tz, order, now, base_dir,
+                              validator))
+    return mark_duplicates(out, existing)
+
+
+def mark_duplicates(rows: Sequence[ImportRow], existing: Iterable[ExistingPost] = ()) -> list[ImportRow]:
+    """Rows whose text is already on the same account within 24 hours (in the calendar, or in an
+    earlier row of the file) become duplicates; the first of them stays valid. Idempotent."""
+    index = DuplicateIndex(existing)
+    out = []
+    for row in rows:
+        if row.spec is not None and row.status is not RowStatus.INVALID:
+            row = _check_duplicate(row, index)
         out.append(row)
     return out
 
@@ -163,7 +184,7 @@ def _check_duplicate(row: ImportRow, index: DuplicateIndex) -> ImportRow:
                              row.warnings, spec, row.account_ids)
     for account_id in spec.account_ids:
         index.add(ExistingPost(account_id, spec.text, spec.scheduled_at, row=row.number))
-    return row
+    return ImportRow(row.number, RowStatus.VALID, row.cells, (), row.warnings, spec, row.account_ids)
 
 
 def _parse_row(
@@ -177,6 +198,7 @@ def _parse_row(
     order: DateOrder | None,
     now: datetime,
     base_dir: Path,
+    validator: Validator,
 ) -> ImportRow:
     errors: list[RowIssue] = []
     warnings: list[RowIssue] = []
@@ -289,9 +311,7 @@ def _parse_row(
     content = PostContent(text, tuple(media), first_comment, thread)
     if text.strip() or media:
         for account in accounts:
-            overrides = account.settings.get("rules")
-            rules = rules_for(account.platform, overrides if isinstance(overrides, dict) else None)
-            for problem in validate_content(content, rules):
+            for problem in validator(content, account):
                 f = {"text": Field.TEXT, "media": Field.MEDIA, "first_comment": Field.FIRST_COMMENT}.get(
                     problem.field, Field.TEXT)
                 issue = RowIssue(f"{account.handle}: {problem.message}", label(f), shown.get(f, ""))
