@@ -13,6 +13,7 @@ ADAPTERS: dict[Platform, str] = {
     Platform.SANDBOX: "app.platforms.sandbox:SandboxAdapter",
     Platform.BLUESKY: "app.platforms.bluesky:BlueskyAdapter",
     Platform.MASTODON: "app.platforms.mastodon:MastodonAdapter",
+    Platform.THREADS: "app.platforms.threads:ThreadsAdapter",
 }
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.mastodon import FakeMastodon
+from tests.fakes.threads import FakeThreads
 
 
 @pytest.fixture
@@ -17,4 +18,10 @@ def mastodon_fake() -> Iterator[FakeMastodon]:
 @pytest.fixture
 def bluesky_fake() -> Iterator[FakeBluesky]:
     with FakeBluesky() as fake:
+        yield fake
+
+
+@pytest.fixture
+def threads_fake() -> Iterator[FakeThreads]:
+    with FakeThreads() as fake:
         yield fake
