@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "app.cli.posts",
     "app.cli.service",
     "app.cli.selftest",
+    "app.cli.transfer",
 ]
 
 log = logging.getLogger("outpost.cli")

@@ -225,7 +225,7 @@ def _parse_row(
 
     # Accounts
     accounts: tuple[AccountInfo, ...] = ()
-    account_field = Field.ACCOUNT if raw(Field.ACCOUNT) is not None else Field.PLATFORM
+    account_field = Field.PLATFORM if raw(Field.ACCOUNT) is None and raw(Field.PLATFORM) is not None else Field.ACCOUNT
     try:
         accounts = resolver.resolve(text_of(Field.ACCOUNT), text_of(Field.PLATFORM), options.default_account_id)
     except AccountError as exc:

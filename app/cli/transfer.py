@@ -1,0 +1,160 @@
+"""`outpost import FILE`, `outpost export FILE` and `outpost undo-import BATCH`: the dialog's code
+without the window."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from app.cli import open_runtime, print_json
+from app.core.errors import OutpostError
+from app.core.timeutil import local_zone_name, localize, parse_instant, zone
+from app.importer.accounts import AccountError, AccountResolver
+from app.importer.columns import Field
+from app.importer.commit import ImportResult, accounts_of, commit, judge, undo
+from app.importer.dates import DateOrder
+from app.importer.export import export
+from app.importer.rows import ImportOptions, ImportRow, RowStatus, needs_date_order, open_sheet
+from app.store import importing
+
+
+def register(sub: Any) -> None:
+    imp = sub.add_parser("import", help="schedule posts from an .xlsx or .csv file",
+                         description="Read FILE, check every row, and create posts from the valid rows in one "
+                                     "import that `outpost undo-import` can take back.")
+    imp.add_argument("file", type=Path, metavar="FILE")
+    imp.add_argument("--account", metavar="A", help="account for rows whose Account cell is empty")
+    imp.add_argument("--timezone", metavar="ZONE", help="zone for dates without an offset (default: this computer's)")
+    imp.add_argument("--date-order", choices=[DateOrder.DAY_FIRST.value, DateOrder.MONTH_FIRST.value],
+                     help="how to read dates like 03/04/2026")
+    imp.add_argument("--dry-run", action="store_true", help="check the file; create nothing")
+    imp.add_argument("--all-or-nothing", action="store_true", help="refuse the file if any row has a problem")
+    imp.add_argument("--as-drafts", action="store_true", help="create drafts; nothing is published")
+    imp.add_argument("--json", action="store_true")
+    imp.set_defaults(handler=cmd_import)
+
+    exp = sub.add_parser("export", help="write posts to an .xlsx or .csv file in the import columns")
+    exp.add_argument("file", type=Path, metavar="FILE")
+    exp.add_argument("--from", dest="start", metavar="DATE", help="first day (2026-07-01) or an ISO 8601 instant")
+    exp.add_argument("--to", dest="end", metavar="DATE", help="last day, included, or an ISO 8601 instant")
+    exp.add_argument("--timezone", metavar="ZONE", help="zone the days are in (default: this computer's)")
+    exp.set_defaults(handler=cmd_export)
+
+    und = sub.add_parser("undo-import", help="remove the posts an import created (published ones stay)")
+    und.add_argument("batch", type=int, metavar="BATCH")
+    und.set_defaults(handler=cmd_undo)
+
+
+def cmd_import(args: argparse.Namespace, data_dir: Path) -> int:
+    tz_name = args.timezone or local_zone_name()
+    try:
+        zone(tz_name)
+    except ValueError as exc:
+        raise OutpostError(str(exc)) from None
+    sheet = open_sheet(args.file)  # refuses unreadable or hostile files before touching the data folder
+    mapping = sheet.mapping
+    if mapping.unresolved:
+        f = mapping.unresolved[0]
+        raise OutpostError(f"Several columns look like {f.value}; rename all but one of them and import again.")
+    if Field.TEXT not in mapping.columns and Field.MEDIA not in mapping.columns:
+        found = ", ".join(n for n in sheet.header.names if n) or "none"
+        raise OutpostError(f"No Text column in {args.file.name} (headers on row {sheet.header.row}: {found}); "
+                           "name the column with the posts Text.")
+    with open_runtime(data_dir) as rt:
+        default_id = None
+        if args.account:
+            try:
+                default_id = AccountResolver(accounts_of(rt)).resolve(args.account, "", None)[0].id
+            except AccountError as exc:
+                raise OutpostError(f"--account: {exc}") from None
+        order = DateOrder(args.date_order) if args.date_order else DateOrder.UNKNOWN
+        options = ImportOptions(timezone=tz_name, date_order=order, default_account_id=default_id,
+                                as_drafts=args.as_drafts)
+        rows = judge(rt, sheet, mapping, options)
+        if order is DateOrder.UNKNOWN and needs_date_order(sheet, mapping) and not args.json:
+            print("outpost: some dates read differently day-first and month-first; pass --date-order.",
+                  file=sys.stderr)
+        result = ImportResult(None)
+        refusal: OutpostError | None = None
+        valid = sum(r.status is RowStatus.VALID for r in rows)
+        if args.dry_run:
+            if args.all_or_nothing and valid < len(rows):
+                refusal = OutpostError(f"{len(rows) - valid} of {len(rows)} rows have problems; "
+                                       "with --all-or-nothing nothing would be imported.")
+        else:
+            try:
+                result = commit(rt, rows, source_name=args.file.name, all_or_nothing=args.all_or_nothing,
+                                as_drafts=args.as_drafts)
+            except OutpostError as exc:
+                refusal = exc
+    _report(args, rows, result, valid)
+    if refusal is not None:
+        print(f"outpost: {refusal}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _report(args: argparse.Namespace, rows: list[ImportRow], result: ImportResult, valid: int) -> None:
+    imported = result.imported
+    if args.json:
+        out = []
+        for r in rows:
+            refused = result.refused.get(r.number)
+            status = RowStatus.INVALID if refused else r.status
+            errors = [str(e) for e in r.errors] + ([refused] if refused else [])
+            out.append({"row": r.number, "status": status.value, "errors": errors,
+                        "post_id": result.post_ids.get(r.number)})
+        print_json({"rows": out, "imported": imported, "skipped": len(rows) - imported,
+                    "batch_id": result.batch_id})
+        return
+    for r in rows:
+        refused = result.refused.get(r.number)
+        for e in r.errors:
+            print(f"row {r.number} ({r.status.value}): {e}")
+        if refused:
+            print(f"row {r.number} (invalid): {refused}")
+        for w in r.warnings:
+            print(f"row {r.number} (warning): {w}")
+    if args.dry_run:
+        print(f"Dry run: {valid} of {len(rows)} rows would be imported; nothing was changed.")
+    elif imported:
+        print(f"Imported {imported} of {len(rows)} rows as import #{result.batch_id}; "
+              f"`outpost undo-import {result.batch_id}` takes them back.")
+
+
+def _bound(text: str | None, tz_name: str, *, end: bool) -> datetime | None:
+    if not text:
+        return None
+    try:
+        tz = zone(tz_name)
+        if len(text.strip()) == 10:
+            day = date.fromisoformat(text.strip())
+            return localize(datetime.combine(day + timedelta(days=1) if end else day, time()), tz)
+        return parse_instant(text, tz)
+    except ValueError as exc:
+        raise OutpostError(f"{text!r} is not a date; write 2026-07-01 or 2026-07-01T09:00+02:00 ({exc}).") from None
+
+
+def cmd_export(args: argparse.Namespace, data_dir: Path) -> int:
+    tz_name = args.timezone or local_zone_name()
+    start, end = _bound(args.start, tz_name, end=False), _bound(args.end, tz_name, end=True)
+    if start and end and end <= start:
+        raise OutpostError("--to comes before --from; swap them.")
+    if args.file.suffix.lower() not in (".xlsx", ".csv"):
+        raise OutpostError(f"Export to a .xlsx or .csv file; {args.file.name} is neither.")
+    with open_runtime(data_dir) as rt, rt.db.read() as session:
+        rows = importing.export_rows(session, start, end)
+    count = export(rows, args.file)
+    print(f"Exported {count} post{'s' if count != 1 else ''} to {args.file}.")
+    return 0
+
+
+def cmd_undo(args: argparse.Namespace, data_dir: Path) -> int:
+    with open_runtime(data_dir) as rt:
+        outcome = undo(rt, args.batch)
+    kept = f"; {outcome.kept} already published stayed" if outcome.kept else ""
+    print(f"Import #{args.batch} undone: {outcome.deleted} post{'s' if outcome.deleted != 1 else ''} removed{kept}.")
+    return 0
