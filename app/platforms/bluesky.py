@@ -36,6 +36,7 @@ from app.platforms.base import (
     StepJournal,
 )
 from app.platforms.http import (
+    AttemptSteps,
     Tuning,
     body_snippet,
     classify,
@@ -116,6 +117,7 @@ class BlueskyAdapter:
         self.tuning = tuning or Tuning.from_env()
         self._clients: dict[str, httpx.AsyncClient] = {}
         self._refresh_locks: dict[int, asyncio.Lock] = {}
+        self._steps = AttemptSteps()
 
     # ---- capabilities ------------------------------------------------------------------
     def rules(self, account: AccountInfo) -> PlatformRules:
@@ -223,6 +225,7 @@ class BlueskyAdapter:
 
     async def publish(self, job: PublishJob, journal: StepJournal) -> PublishResult:
         account = job.account
+        journal = self._steps.wrap(job, journal)
         did = self._did(account)
         embed = await self._embed(job)
         record = await self._record(account, job.content.text, embed=embed)
@@ -369,7 +372,7 @@ class BlueskyAdapter:
 
     # ---- after an unknown outcome ------------------------------------------------------
     async def reconcile(self, job: PublishJob) -> Reconciliation:
-        rkey = job.checkpoints.get("rkey")
+        rkey = self._steps.checkpoints(job).get("rkey")
         if not rkey:
             return Reconciliation(ReconcileStatus.NOT_PUBLISHED, detail="the post was never sent")
         try:

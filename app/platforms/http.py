@@ -18,6 +18,7 @@ import httpx
 from app.core.errors import PublishError
 from app.core.models import ErrorKind
 from app.core.redact import one_line, redact
+from app.platforms.base import PublishJob, StepJournal
 
 USER_AGENT = "Outpost/0.1 (+desktop scheduler)"
 
@@ -261,3 +262,34 @@ def local_media_problems(sources: list[str]) -> list[str]:
         if not source.startswith(("http://", "https://")) and not Path(source).expanduser().is_file():
             out.append(f"Attachment {i}: the file {Path(source).name} was not found. Re-attach it.")
     return out
+
+
+class _RecordingJournal:
+    def __init__(self, journal: StepJournal, memory: dict[str, str]) -> None:
+        self.journal = journal
+        self.memory = memory
+
+    def record(self, step: str, value: str) -> None:
+        self.journal.record(step, value)
+        self.memory[step] = value
+
+
+class AttemptSteps:
+    """The steps this process journaled, per attempt.
+
+    `reconcile` may be handed the checkpoints loaded before the attempt began; merging in the
+    attempt's own steps (container id, record key, idempotency key) lets it find the post anyway.
+    """
+
+    def __init__(self, keep: int = 500) -> None:
+        self.keep = keep
+        self._by_attempt: dict[int, dict[str, str]] = {}
+
+    def wrap(self, job: PublishJob, journal: StepJournal) -> StepJournal:
+        memory = self._by_attempt.setdefault(job.attempt_id, {})
+        while len(self._by_attempt) > self.keep:
+            self._by_attempt.pop(next(iter(self._by_attempt)))
+        return _RecordingJournal(journal, memory)
+
+    def checkpoints(self, job: PublishJob) -> dict[str, str]:
+        return {**job.checkpoints, **self._by_attempt.get(job.attempt_id, {})}

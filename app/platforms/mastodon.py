@@ -9,6 +9,8 @@ Mastodon answers with the status it already made instead of making a second one.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +29,7 @@ from app.platforms.base import (
     StepJournal,
 )
 from app.platforms.http import (
+    AttemptSteps,
     Tuning,
     body_snippet,
     classify,
@@ -40,6 +43,10 @@ log = logging.getLogger(__name__)
 
 NATIVE_MIN_LEAD = timedelta(minutes=5)
 IDEMPOTENCY_WINDOW = timedelta(minutes=55)  # Mastodon keeps a key about an hour
+
+
+def _hash(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
 def mastodon_error(response: httpx.Response, *, create: bool, what: str = "") -> PublishError:
@@ -69,6 +76,7 @@ class MastodonAdapter:
         self.context = context
         self.tuning = tuning or Tuning.from_env()
         self._clients: dict[str, httpx.AsyncClient] = {}
+        self._steps = AttemptSteps()
 
     # ---- capabilities ------------------------------------------------------------------
     def rules(self, account: AccountInfo) -> PlatformRules:
@@ -120,15 +128,18 @@ class MastodonAdapter:
     # ---- publishing --------------------------------------------------------------------
     async def publish(self, job: PublishJob, journal: StepJournal) -> PublishResult:
         account = job.account
+        journal = self._steps.wrap(job, journal)
         native_at = self._native_instant(job)
         media_ids = await self._media_ids(job, journal)
         if native_at is not None:
             journal.record("scheduled_at", native_at.isoformat())
         payload = self._payload(job.content.text, media_ids, native_at)
+        key = self._key_for(job, payload)
+        journal.record("idempotency_key", key)
+        journal.record("payload_hash", _hash(payload))
         journal.record("status_sent_at", self.context.clock().isoformat())
         response = await self._send(
-            account, "POST", "/api/v1/statuses", create=True, json=payload,
-            headers={"Idempotency-Key": job.idempotency_key},
+            account, "POST", "/api/v1/statuses", create=True, json=payload, headers={"Idempotency-Key": key},
         )
         if response.status_code == 422 and native_at is not None:
             raise self._native_refused(response, job)
@@ -144,6 +155,19 @@ class MastodonAdapter:
         journal.record("status_id", status_id)
         warnings = await self._replies(job, status_id)
         return PublishResult(external_id=status_id, url=str(body.get("url") or ""), warnings=tuple(warnings))
+
+    def _key_for(self, job: PublishJob, payload: dict[str, Any]) -> str:
+        """The key of an earlier attempt with the same payload, while Mastodon still remembers it.
+
+        A retry after an unclear answer then gets the status that attempt made, never a second one;
+        a different payload always gets the new attempt's key (reliability.md P8).
+        """
+        cp = job.checkpoints
+        sent = cp.get("status_sent_at")
+        if cp.get("idempotency_key") and cp.get("payload_hash") == _hash(payload) and sent and \
+                self.context.clock() - datetime.fromisoformat(sent) < IDEMPOTENCY_WINDOW:
+            return cp["idempotency_key"]
+        return job.idempotency_key
 
     def _native_instant(self, job: PublishJob) -> datetime | None:
         recorded = job.checkpoints.get("scheduled_at")
@@ -249,7 +273,7 @@ class MastodonAdapter:
 
     # ---- after an unknown outcome ------------------------------------------------------
     async def reconcile(self, job: PublishJob) -> Reconciliation:
-        cp = job.checkpoints
+        cp = self._steps.checkpoints(job)
         if cp.get("status_id"):
             return Reconciliation(ReconcileStatus.PUBLISHED, external_id=cp["status_id"], detail="journaled")
         sent_at = cp.get("status_sent_at")
@@ -266,7 +290,7 @@ class MastodonAdapter:
         try:
             response = await self._send(
                 job.account, "POST", "/api/v1/statuses", create=True, json=payload,
-                headers={"Idempotency-Key": job.idempotency_key},
+                headers={"Idempotency-Key": cp.get("idempotency_key") or job.idempotency_key},
             )
         except PublishError as exc:
             return Reconciliation(ReconcileStatus.UNKNOWN, detail=exc.message)

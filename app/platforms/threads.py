@@ -28,7 +28,7 @@ from app.platforms.base import (
     Reconciliation,
     StepJournal,
 )
-from app.platforms.http import Tuning, classify, create_client
+from app.platforms.http import AttemptSteps, Tuning, classify, create_client
 from app.platforms.meta import graph_response_error, parse_graph_error
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ class ThreadsAdapter:
         self.tuning = tuning or Tuning.from_env()
         self._client_: httpx.AsyncClient | None = None
         self._refresh_locks: dict[int, asyncio.Lock] = {}
+        self._steps = AttemptSteps()
 
     # ---- capabilities ------------------------------------------------------------------
     def rules(self, account: AccountInfo) -> PlatformRules:
@@ -145,9 +146,21 @@ class ThreadsAdapter:
     # ---- publishing --------------------------------------------------------------------
     async def publish(self, job: PublishJob, journal: StepJournal) -> PublishResult:
         account = job.account
+        journal = self._steps.wrap(job, journal)
         await self.refresh_credentials(account)
+        if job.checkpoints.get("media_id"):  # published by an attempt whose success was not recorded
+            return PublishResult(external_id=job.checkpoints["media_id"])
+        container, status = await self._earlier_container(job)
+        if status == "PUBLISHED":
+            # An earlier attempt's answer was lost but the post went out: never publish it twice.
+            found = await self._find_recent(job)
+            media_id, url = found or (container or "", "")
+            journal.record("media_id", media_id)
+            return PublishResult(external_id=media_id, url=url,
+                                 warnings=("An earlier attempt had already published this post.",))
         await self._check_quota(account)
-        container = await self._usable_container(job)
+        if status not in ("FINISHED", "IN_PROGRESS"):
+            container = None
         if container is None:
             container = await self._create_post_container(account, job.content)
             journal.record("container_id", container)
@@ -173,13 +186,14 @@ class ThreadsAdapter:
                                f"account has used them all. Outpost will try again later.",
                                retry_after=3600.0, code="quota")
 
-    async def _usable_container(self, job: PublishJob) -> str | None:
-        """A container journaled by an earlier attempt, while it can still be published (P7)."""
+    async def _earlier_container(self, job: PublishJob) -> tuple[str | None, str]:
+        """The container an earlier attempt journaled, and its status: reused while FINISHED or
+        IN_PROGRESS (P7); PUBLISHED means that attempt's post exists."""
         container = job.checkpoints.get("container_id")
         if not container:
-            return None
+            return None, ""
         status, _ = await self._status(job.account, container)
-        return container if status in ("FINISHED", "IN_PROGRESS") else None
+        return container, status
 
     async def _status(self, account: AccountInfo, container: str) -> tuple[str, str]:
         body = await self._json(account, "GET", container, params={"fields": "status,error_message"})
@@ -298,7 +312,7 @@ class ThreadsAdapter:
 
     # ---- after an unknown outcome ------------------------------------------------------
     async def reconcile(self, job: PublishJob) -> Reconciliation:
-        cp = job.checkpoints
+        cp = self._steps.checkpoints(job)
         if cp.get("media_id"):
             return Reconciliation(ReconcileStatus.PUBLISHED, external_id=cp["media_id"], detail="journaled")
         container = cp.get("container_id")
