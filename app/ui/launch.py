@@ -1,12 +1,167 @@
-"""Start the window (placeholder until the desktop app lands)."""
+"""Start-up and shutdown of the window on qasync, in the order desktop-recipes.md §2 gives.
+
+QApplication → (QT_API pinned before qasync is imported) → single-instance hand-over → data-dir
+lock → the qasync loop → exception hooks → async main: the runtime (and with it APScheduler)
+starts on the running loop; on quit the publisher drains before the loop closes.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
+import sys
+import traceback
 from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+log = logging.getLogger("outpost.ui")
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_LOCKED = 3
 
 
 def run(data_dir: Path, argv: list[str]) -> int:
-    import sys
+    """The `outpost` command without a subcommand: show the window (or hand over and exit)."""
+    os.environ.setdefault("QT_API", "PySide6")  # qasync reads it at import time
+    from PySide6.QtWidgets import QApplication
 
-    print("The window is not built yet; use `outpost run` to publish headless.", file=sys.stderr)
-    return 1
+    from app.ui import single_instance, theme
+
+    app = QApplication.instance() or QApplication([sys.argv[0], *argv])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Outpost")
+    app.setOrganizationName("Outpost")
+    app.setApplicationDisplayName("Outpost")
+    app.setQuitOnLastWindowClosed(False)  # the tray keeps publishing with the window closed
+    from app.ui import icons
+
+    app.setWindowIcon(icons.app_icon())
+    theme.apply(app)
+    app.styleHints().colorSchemeChanged.connect(lambda _scheme: theme.apply(app))
+
+    if single_instance.send_to_running(data_dir, "show"):
+        print("Outpost is already running; its window was brought to the front.", file=sys.stderr)
+        return EXIT_OK
+
+    from app.core.errors import OutpostError
+    from app.engine.runtime import DataDirLocked, Runtime
+
+    try:
+        runtime = Runtime.open(data_dir)
+    except DataDirLocked as exc:
+        message = (f"{exc}\n\nIf `outpost run` is publishing in a terminal or as a service, stop it first "
+                   "(Ctrl+C, or stop the service); the window then publishes instead.")
+        _fatal("Outpost is already publishing", message)
+        return EXIT_LOCKED
+    except OutpostError as exc:
+        _fatal("Outpost cannot start", str(exc))
+        return EXIT_FAILED
+
+    server = single_instance.InstanceServer(data_dir)
+    if not server.listen():
+        log.warning("single-instance server could not listen: %s", server.server.errorString())
+
+    import qasync
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    background = "--background" in argv
+    with loop:
+        try:
+            return loop.run_until_complete(main(app, runtime, server, background=background))
+        except RuntimeError as exc:  # the Qt loop was ended from outside (session logout)
+            log.warning("event loop ended early: %s", exc)
+            if runtime.started or runtime.lock.held:
+                loop.run_until_complete(runtime.stop())
+            return EXIT_OK
+        finally:
+            server.close()
+
+
+async def main(app: Any, runtime: Any, server: Any, *, background: bool = False) -> int:
+    """The app's life on the running loop; returns the exit code after a clean shutdown."""
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    from app.ui.main_window import MainWindow
+    from app.ui.tray import Tray
+
+    loop = asyncio.get_running_loop()
+    quit_event = asyncio.Event()
+    install_exception_hooks(loop)
+    app.aboutToQuit.connect(quit_event.set)
+
+    await runtime.start()  # recovery, catch-up, and APScheduler on this loop
+    window = MainWindow(runtime)
+    tray: Tray | None = None
+    if QSystemTrayIcon.isSystemTrayAvailable():
+        tray = Tray(window, runtime)
+        tray.quitRequested.connect(quit_event.set)
+        tray.show()
+        window.tray = tray
+        runtime.on_notice(tray.notify)
+    else:
+        runtime.on_notice(lambda level, title, message: window.toast.show_message(
+            f"{title}: {message}", kind="error" if level == "error" else "info"))
+    window.quitRequested.connect(quit_event.set)
+    server.messageReceived.connect(lambda _message: window.bring_to_front())
+    if not background or tray is None:
+        window.show()
+    await quit_event.wait()
+
+    window.shutdown()
+    if tray is not None:
+        tray.hide()  # before the loop ends, or Windows leaves a ghost icon
+    window._really_quit = True
+    window.close()
+    await runtime.stop()  # drains in-flight publishes, closes the database, releases the lock
+    return EXIT_OK
+
+
+def install_exception_hooks(loop: asyncio.AbstractEventLoop) -> None:
+    """Log every unhandled exception and show it in a dialog (never a silent failure)."""
+
+    def excepthook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        log.error("unhandled exception", exc_info=(kind, value, tb))
+        show_error_dialog(value, "".join(traceback.format_exception(kind, value, tb)))
+
+    def loop_handler(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        log.error("unhandled error in the event loop: %s", context.get("message"), exc_info=exc)
+        if isinstance(exc, BaseException):
+            show_error_dialog(exc, "".join(traceback.format_exception(exc)))
+
+    sys.excepthook = excepthook
+    loop.set_exception_handler(loop_handler)
+
+
+_open_dialogs: list[Any] = []
+
+
+def show_error_dialog(exc: BaseException, detail: str) -> None:
+    """A non-modal dialog (never exec() inside a coroutine) with the details folded away."""
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    if QApplication.instance() is None:
+        return
+    from app.core.redact import redact
+
+    box = QMessageBox(QMessageBox.Icon.Critical, "Something went wrong",
+                      f"Outpost hit an unexpected problem: {redact(str(exc)) or type(exc).__name__}\n\n"
+                      "Your scheduled posts are safe. The details are in the log.")
+    box.setDetailedText(redact(detail))
+    box.finished.connect(lambda _r: _open_dialogs.remove(box) if box in _open_dialogs else None)
+    _open_dialogs.append(box)
+    box.open()
+
+
+def _fatal(title: str, message: str) -> None:
+    """Before the loop runs: print, and show a dialog when a display is available."""
+    print(f"outpost: {message}", file=sys.stderr)
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        return
+    from PySide6.QtWidgets import QMessageBox
+
+    QMessageBox.critical(None, title, message)  # no loop is running yet, so a modal box is safe

@@ -1,0 +1,423 @@
+"""The post editor window: compose once, check it against every selected account, then schedule."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QTabBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.errors import OutpostError
+from app.core.models import PostContent, PostSpec, PostStatus, Problem
+from app.core.recurrence import Recurrence
+from app.core.timeutil import utcnow
+from app.engine.planner import Planner
+from app.store.views import AccountView, PostView
+from app.ui import icons
+from app.ui.calendar.timeline import local_wall
+from app.ui.editor.counters import AdapterFor, CounterBar, OverLimitHighlighter, problems_for_account
+from app.ui.editor.media import MediaStrip
+from app.ui.editor.preview import PreviewTabs, render_html
+from app.ui.editor.schedule import ScheduleFields
+from app.ui.widgets import button, section
+
+FIELDS = ("account", "text", "media", "first_comment", "scheduled_at")
+
+
+class PostEditor(QDialog):
+    """Non-modal: the calendar stays usable while a post is being written."""
+
+    saved = Signal(int)
+
+    def __init__(
+        self,
+        planner: Planner,
+        adapter_for: AdapterFor | None,
+        tz_name: str,
+        *,
+        post: PostView | None = None,
+        at: datetime | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("postEditor")
+        self.planner = planner
+        self.adapter_for = adapter_for
+        self.tz_name = tz_name
+        self.tz = ZoneInfo(tz_name)
+        self.clock = clock
+        self.post = post
+        self.accounts = planner.accounts()
+        self.overrides: dict[int, str] = dict(post.overrides) if post else {}
+        self.shared_text = post.text if post else ""
+        self.problems: list[Problem] = []
+        self.touched = post is not None  # a fresh editor does not nag before the user types
+        self.setWindowTitle("Edit post" if post else "New post")
+        self.setWindowIcon(icons.app_icon())
+        self.setSizeGripEnabled(True)
+        self.setMinimumSize(820, 600)
+        self._validate_timer = QTimer(self, singleShot=True, interval=120)
+        self._validate_timer.timeout.connect(self.refresh)
+        self._build()
+        self._load(post, at)
+        self.touched = post is not None
+        self.refresh()
+
+    def sizeHint(self) -> QSize:
+        return QSize(1000, 700)
+
+    # -- layout -------------------------------------------------------------------------------
+    def _build(self) -> None:
+        left = QWidget()
+        form = QVBoxLayout(left)
+        form.setContentsMargins(18, 14, 12, 14)
+        form.setSpacing(6)
+        form.addWidget(section("Post to"))
+        toggles = QHBoxLayout()
+        toggles.setSpacing(6)
+        self.account_buttons: dict[int, QToolButton] = {}
+        for a in self.accounts:
+            b = QToolButton()
+            b.setCheckable(True)
+            b.setText(a.display_name or a.handle)
+            b.setIcon(icons.platform_icon(a.platform))
+            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            b.setToolTip(a.label)
+            b.setObjectName("accountToggle")
+            b.toggled.connect(self._accounts_changed)
+            self.account_buttons[a.id] = b
+            toggles.addWidget(b)
+        if not self.accounts:
+            toggles.addWidget(QLabel("Connect an account first (Accounts…)."))
+        toggles.addStretch(1)
+        form.addLayout(toggles)
+        self.account_problems = self._problem_label()
+        form.addWidget(self.account_problems)
+        head = QHBoxLayout()
+        head.addWidget(section("Text"))
+        head.addStretch(1)
+        self.reset_override: QPushButton = button("Use the shared text", flat=True)
+        self.reset_override.clicked.connect(self._reset_override)
+        head.addWidget(self.reset_override)
+        form.addLayout(head)
+        self.text_tabs = QTabBar()
+        self.text_tabs.setDocumentMode(True)
+        self.text_tabs.setExpanding(False)
+        self.text_tabs.currentChanged.connect(self._tab_changed)
+        form.addWidget(self.text_tabs)
+        self.text = QPlainTextEdit()
+        self.text.setPlaceholderText("What do you want to say?")
+        self.text.setMinimumHeight(150)
+        self.text.setTabChangesFocus(True)
+        self.highlighter = OverLimitHighlighter(self.text.document())
+        self.text.textChanged.connect(self._text_edited)
+        form.addWidget(self.text, 2)
+        self.override_hint = QLabel()
+        self.override_hint.setProperty("role", "muted")
+        form.addWidget(self.override_hint)
+        self.counters = CounterBar()
+        form.addWidget(self.counters)
+        self.text_problems = self._problem_label()
+        form.addWidget(self.text_problems)
+        form.addWidget(section("Media"))
+        self.media = MediaStrip()
+        self.media.changed.connect(self._schedule_refresh)
+        form.addWidget(self.media)
+        self.media_problems = self._problem_label()
+        form.addWidget(self.media_problems)
+        form.addWidget(section("First comment"))
+        self.first_comment = QPlainTextEdit()
+        self.first_comment.setPlaceholderText("Optional: posted as a reply right after the post (links, hashtags)")
+        self.first_comment.setFixedHeight(54)
+        self.first_comment.setTabChangesFocus(True)
+        self.first_comment.textChanged.connect(self._schedule_refresh)
+        form.addWidget(self.first_comment)
+        self.comment_problems = self._problem_label()
+        form.addWidget(self.comment_problems)
+        form.addWidget(section("When"))
+        self.schedule = ScheduleFields(self.tz, self.tz_name)
+        self.schedule.changed.connect(self._schedule_refresh)
+        form.addWidget(self.schedule)
+        self.when_problems = self._problem_label()
+        form.addWidget(self.when_problems)
+        form.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(left)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(12, 14, 18, 14)
+        rl.addWidget(section("Preview"))
+        self.preview = PreviewTabs()
+        rl.addWidget(self.preview, 1)
+        split = QSplitter()
+        split.addWidget(scroll)
+        split.addWidget(right)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setChildrenCollapsible(False)
+        right.setMinimumWidth(260)
+        footer = QFrame()
+        footer.setObjectName("editorFooter")
+        fl = QHBoxLayout(footer)
+        fl.setContentsMargins(18, 10, 18, 12)
+        self.error = QLabel()
+        self.error.setProperty("role", "error")
+        self.error.setWordWrap(True)
+        self.error.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        fl.addWidget(self.error, 1)
+        self.cancel_button = button("Cancel")
+        self.draft_button = button("Save draft", "draft")
+        self.publish_button = button("Publish now", "send")
+        self.schedule_button = button("Schedule", "clock", primary=True)
+        for footer_button in (self.cancel_button, self.draft_button, self.publish_button, self.schedule_button):
+            fl.addWidget(footer_button)
+        self.cancel_button.clicked.connect(self.reject)
+        self.draft_button.clicked.connect(lambda: self.submit("draft"))
+        self.publish_button.clicked.connect(lambda: self.submit("publish"))
+        self.schedule_button.clicked.connect(lambda: self.submit("schedule"))
+        self.schedule_button.setDefault(True)
+        QShortcut(QKeySequence("Ctrl+Return"), self, lambda: self.submit("schedule"))
+        QShortcut(QKeySequence("Ctrl+S"), self, lambda: self.submit("draft"))
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(split, 1)
+        line = QFrame()
+        line.setProperty("role", "separator")
+        outer.addWidget(line)
+        outer.addWidget(footer)
+
+    @staticmethod
+    def _problem_label() -> QLabel:
+        label = QLabel()
+        label.setProperty("role", "error")
+        label.setWordWrap(True)
+        label.setVisible(False)
+        return label
+
+    def _load(self, post: PostView | None, at: datetime | None) -> None:
+        if post is not None:
+            chosen = {t.account_id for t in post.targets}
+            self.media.set_items(post.media)
+            self.first_comment.setPlainText(post.first_comment)
+            self.schedule.set_instant(post.scheduled_at)
+            self.schedule.set_recurrence(Recurrence.from_dict(post.recurrence))
+        else:
+            default = self.planner.default_account_id()
+            chosen = {default} if default is not None else set()
+            self.schedule.set_instant(at if at is not None else ScheduleFields.next_slot(self.clock(), self.tz))
+        for aid, b in self.account_buttons.items():
+            b.blockSignals(True)
+            b.setChecked(aid in chosen)
+            b.blockSignals(False)
+        self._accounts_changed()
+        self.text.setPlainText(self.shared_text)
+
+    # -- state ----------------------------------------------------------------------------------
+    def selected_accounts(self) -> list[AccountView]:
+        return [a for a in self.accounts if self.account_buttons[a.id].isChecked()]
+
+    def current_account(self) -> AccountView | None:
+        index = self.text_tabs.currentIndex()
+        if index <= 0:
+            return None
+        aid = self.text_tabs.tabData(index)
+        return next((a for a in self.accounts if a.id == aid), None)
+
+    def text_for(self, account_id: int) -> str:
+        return self.overrides.get(account_id, self.shared_text)
+
+    def spec(self, *, draft: bool = False) -> PostSpec:
+        accounts = self.selected_accounts()
+        ids = tuple(a.id for a in accounts)
+        rec = self.schedule.recurrence()
+        return PostSpec(
+            text=self.shared_text,
+            account_ids=ids,
+            scheduled_at=self.schedule.instant(),
+            timezone=self.tz_name,
+            media=self.media.items(),
+            first_comment=self.first_comment.toPlainText().strip(),
+            overrides={k: v for k, v in self.overrides.items() if k in ids},
+            recurrence=rec.to_dict() if rec.repeats else None,
+            draft=draft,
+            title=self.post.title if self.post else "",
+            extra=dict(self.post.extra) if self.post else {},
+        )
+
+    # -- reactions ----------------------------------------------------------------------------
+    def _accounts_changed(self, _checked: bool = False) -> None:
+        accounts = self.selected_accounts()
+        current = self.text_tabs.tabData(self.text_tabs.currentIndex()) if self.text_tabs.count() else None
+        self.text_tabs.blockSignals(True)
+        while self.text_tabs.count():
+            self.text_tabs.removeTab(0)
+        self.text_tabs.addTab("All accounts")
+        self.text_tabs.setTabData(0, None)
+        for a in accounts:
+            i = self.text_tabs.addTab(icons.platform_icon(a.platform), a.display_name or a.handle)
+            self.text_tabs.setTabData(i, a.id)
+            self.text_tabs.setTabToolTip(i, f"Text for {a.label} only")
+        index = next((i for i in range(self.text_tabs.count()) if self.text_tabs.tabData(i) == current), 0)
+        self.text_tabs.setCurrentIndex(index)
+        self.text_tabs.blockSignals(False)
+        self.text_tabs.setVisible(len(accounts) > 1 or bool(self.overrides))
+        self.counters.set_accounts(accounts, self.adapter_for)
+        self.preview.set_accounts(accounts)
+        self._tab_changed(self.text_tabs.currentIndex())
+
+    def _tab_changed(self, _index: int) -> None:
+        account = self.current_account()
+        self.text.blockSignals(True)
+        self.text.setPlainText(self.text_for(account.id) if account else self.shared_text)
+        self.text.blockSignals(False)
+        self._update_override_hint()
+        self.refresh()
+
+    def _text_edited(self) -> None:
+        self.touched = True
+        account = self.current_account()
+        value = self.text.toPlainText()
+        if account is None:
+            self.shared_text = value
+        elif value != self.shared_text:
+            self.overrides[account.id] = value
+        else:
+            self.overrides.pop(account.id, None)
+        self._update_override_hint()
+        self._refresh_counters()
+        self._schedule_refresh()
+
+    def _reset_override(self) -> None:
+        account = self.current_account()
+        if account is not None:
+            self.overrides.pop(account.id, None)
+            self._tab_changed(self.text_tabs.currentIndex())
+
+    def _update_override_hint(self) -> None:
+        account = self.current_account()
+        custom = account is not None and account.id in self.overrides
+        self.reset_override.setVisible(custom)
+        if account is None:
+            n = sum(1 for a in self.selected_accounts() if a.id in self.overrides)
+            self.override_hint.setText(f"{n} account(s) use their own text." if n else "")
+        else:
+            self.override_hint.setText(f"Only {account.display_name or account.handle} gets this text."
+                                       if custom else f"Type here to give {account.display_name or account.handle} its own text.")
+        self.override_hint.setVisible(bool(self.override_hint.text()))
+
+    def _schedule_refresh(self) -> None:
+        self._validate_timer.start()
+
+    def _refresh_counters(self) -> None:
+        results = self.counters.update_texts(self.text_for)
+        account = self.current_account()
+        if account is not None:
+            m = results.get(account.id)
+            self.highlighter.set_over_from(m.over_from if m else None)
+        else:
+            overs = [m.over_from for aid, m in results.items() if m.over_from is not None and aid not in self.overrides]
+            self.highlighter.set_over_from(min(overs) if overs else None)
+
+    def refresh(self) -> None:
+        """Counters, highlight, previews and problems for the current content."""
+        self._refresh_counters()
+        spec = self.spec()
+        self.problems = self._find_problems(spec)
+        by_field: dict[str, list[str]] = {f: [] for f in FIELDS}
+        for p in self.problems:
+            who = next((a.display_name or a.handle for a in self.accounts if a.id == p.account_id), "")
+            prefix = f"{who}: " if who and p.field != "account" else ""
+            mark = "⚠ " if p.is_error else "ⓘ "
+            by_field.setdefault(p.field, []).append(mark + prefix + p.message)
+        for field_name, label in (("account", self.account_problems), ("text", self.text_problems),
+                                  ("media", self.media_problems), ("first_comment", self.comment_problems),
+                                  ("scheduled_at", self.when_problems)):
+            lines = list(dict.fromkeys(by_field.get(field_name, [])))
+            if field_name == "scheduled_at":
+                lines += by_field.get("recurrence", [])
+            label.setText("\n".join(lines))
+            label.setVisible(bool(lines))
+        self.text.setProperty("invalid", bool(by_field["text"]))
+        self.text.style().unpolish(self.text)
+        self.text.style().polish(self.text)
+        when = spec.scheduled_at
+        stamp = local_wall(when, self.tz).strftime("%d %b %H:%M") if when else "draft"
+        for a in self.selected_accounts():
+            m = self.counters.counters[a.id].result
+            self.preview.update_preview(a, render_html(a, self.text_for(a.id), m.over_from, spec.media,
+                                                       spec.first_comment, stamp))
+        blocking = any(p.is_error for p in self.problems)
+        self.schedule_button.setEnabled(not blocking and spec.scheduled_at is not None)
+        self.publish_button.setEnabled(not any(p.is_error and p.field != "scheduled_at" for p in self.problems))
+        self.schedule_button.setToolTip("Fix the problems marked in red first." if blocking else "Ctrl+Enter")
+
+    def _find_problems(self, spec: PostSpec) -> list[Problem]:
+        out: list[Problem] = []
+        if not spec.account_ids:
+            out.append(Problem("account", "Choose at least one account."))
+        if spec.scheduled_at is not None and spec.scheduled_at <= self.clock() - timedelta(seconds=30):
+            out.append(Problem("scheduled_at", "This time is in the past; pick a later time or use Publish now."))
+        rec = self.schedule.recurrence()
+        if rec.kind.value == "weekly" and not rec.weekdays:
+            out.append(Problem("scheduled_at", "Pick at least one weekday for a weekly post."))
+        for a in self.selected_accounts():
+            content = PostContent(text=self.text_for(a.id), media=spec.media, first_comment=spec.first_comment,
+                                  thread=spec.thread)
+            for p in problems_for_account(content, a, self.adapter_for):
+                if not self.touched and p.field == "text" and not content.text.strip():
+                    continue
+                out.append(Problem(p.field, p.message, p.severity, account_id=a.id, platform=a.platform))
+        return out
+
+    # -- saving -------------------------------------------------------------------------------
+    def submit(self, how: str) -> int | None:
+        """Save as "draft", "schedule" or "publish" (now). Returns the post id, or None with the reason shown."""
+        self.touched = True
+        self.refresh()
+        spec = self.spec(draft=how != "schedule")
+        if how == "publish":
+            spec = self.spec(draft=True)
+        if how == "schedule" and spec.scheduled_at is None:
+            self.error.setText("Pick a date and time, or save it as a draft.")
+            return None
+        try:
+            if self.post is None:
+                post_id = self.planner.create_post(spec)
+            else:
+                post_id = self.post.id
+                self.planner.update_post(post_id, spec)
+            if how == "publish":
+                self.planner.publish_now(post_id)
+        except OutpostError as exc:
+            self.error.setText(str(exc))
+            return None
+        self.error.clear()
+        self.saved.emit(post_id)
+        self.accept()
+        return post_id
+
+
+def is_editable(post: PostView) -> bool:
+    return post.status in {PostStatus.DRAFT, PostStatus.SCHEDULED, PostStatus.FAILED, PostStatus.MISSED,
+                           PostStatus.CANCELLED}

@@ -1,0 +1,614 @@
+"""The main window: sidebar, calendar (month, week, agenda, activity), details panel, status bar.
+
+It reads through the planner (fast SQLite queries by visible date range) and changes posts only
+through undoable commands; every change re-arms the publisher inside the planner.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+    QShowEvent,
+    QUndoStack,
+)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QSystemTrayIcon,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.errors import OutpostError
+from app.core.models import PostStatus
+from app.core.timeutil import local_zone_name
+from app.store.views import PostView
+from app.ui import icons
+from app.ui.banner import MissedBanner
+from app.ui.calendar.agenda import AgendaView
+from app.ui.calendar.canvas import CalendarCanvas
+from app.ui.calendar.month import MonthView
+from app.ui.calendar.timeline import local_wall
+from app.ui.calendar.week import WeekView
+from app.ui.commands import DeleteCommand, DuplicateCommand, MoveCommand, run
+from app.ui.details import DetailsPanel
+from app.ui.editor.dialog import PostEditor
+from app.ui.header import HeaderBar
+from app.ui.health import ActivityView, HealthBar
+from app.ui.settings import flag, window_settings
+from app.ui.sidebar import Sidebar
+from app.ui.toast import Toast
+
+if TYPE_CHECKING:
+    from app.engine.runtime import Runtime
+
+log = logging.getLogger("outpost.ui")
+
+
+class MainWindow(QMainWindow):
+    quitRequested = Signal()
+    healthChanged = Signal()  # the tray follows this
+
+    def __init__(self, runtime: Runtime, *, tz_name: str | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runtime = runtime
+        self.planner = runtime.planner
+        self.settings = window_settings(runtime.data_dir)
+        self.tz_name = tz_name or str(self.settings.value("timezone", "") or local_zone_name())
+        self.tz = ZoneInfo(self.tz_name)
+        self.clock = runtime.clock
+        self.tray: QSystemTrayIcon | None = None
+        self.undo = QUndoStack(self)
+        self.editors: list[PostEditor] = []
+        self._really_quit = False
+        self.setWindowTitle("Outpost")
+        self.setWindowIcon(icons.app_icon())
+        self.setObjectName("mainWindow")
+        self.setAcceptDrops(True)
+        self.setMinimumSize(QSize(1000, 660))
+        self._build()
+        self._build_actions()
+        self._refresh_timer = QTimer(self, singleShot=True, interval=30)
+        self._refresh_timer.timeout.connect(self.reload)
+        self._tick = QTimer(self, interval=30_000)
+        self._tick.timeout.connect(self._on_tick)
+        self._tick.start()
+        self._unsubscribe = runtime.subscribe(self._on_change)
+        self.set_view(str(self.settings.value("view", "month")))
+        geometry = self.settings.value("geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        self.reload()
+
+    def sizeHint(self) -> QSize:
+        return QSize(1280, 800)
+
+    # -- layout -------------------------------------------------------------------------------
+    def _build(self) -> None:
+        zone = self.tz_name.replace("_", " ")
+        self.header = HeaderBar(zone)
+        self.month = MonthView(self.tz)
+        self.week = WeekView(self.tz)
+        self.agenda = AgendaView(self.tz)
+        self.activity = ActivityView(self.tz)
+        for canvas in (self.month, self.week):
+            canvas.clock = self.clock
+            canvas.go_today()
+        self.agenda.clock = self.clock
+        self.agenda.cursor_day = self.agenda.today()
+        self.views: dict[str, QWidget] = {"month": self.month, "week": self.week, "agenda": self.agenda,
+                                          "activity": self.activity}
+        self.stack = QStackedWidget()
+        for view in self.views.values():
+            self.stack.addWidget(view)
+        self.banner = MissedBanner(self.tz)
+        center = QWidget()
+        cl = QVBoxLayout(center)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.setSpacing(0)
+        cl.addWidget(self.banner)
+        cl.addWidget(self.stack, 1)
+        self.center = center
+        self.sidebar = Sidebar(self.current_canvas)
+        self.details = DetailsPanel(self.tz)
+        self.split = QSplitter()
+        self.split.addWidget(self.sidebar)
+        self.split.addWidget(center)
+        self.split.addWidget(self.details)
+        self.split.setStretchFactor(0, 0)
+        self.split.setStretchFactor(1, 1)
+        self.split.setStretchFactor(2, 0)
+        self.split.setCollapsible(1, False)
+        self.split.setSizes([230, 760, 320])
+        self.split.setHandleWidth(1)
+        self.details.hide()
+        body = QWidget()
+        bl = QVBoxLayout(body)
+        bl.setContentsMargins(0, 0, 0, 0)
+        bl.setSpacing(0)
+        bl.addWidget(self.header)
+        bl.addWidget(self.split, 1)
+        self.setCentralWidget(body)
+        self.health = HealthBar()
+        self.setStatusBar(self.health)
+        self.toast = Toast(center)
+        h = self.header
+        h.viewChosen.connect(self.set_view)
+        h.stepRequested.connect(self.step)
+        h.todayRequested.connect(self.go_today)
+        h.newPostRequested.connect(lambda: self.open_editor())
+        h.sidebarToggled.connect(lambda: self.sidebar.setVisible(not self.sidebar.isVisible()))
+        for canvas in (self.month, self.week):
+            canvas.moveRequested.connect(self.move_posts)
+            canvas.duplicateRequested.connect(self.offer_duplicate)
+            canvas.dropRefused.connect(lambda reason: self.toast.show_message(reason, kind="error"))
+            canvas.postActivated.connect(self.edit_post)
+            canvas.newPostRequested.connect(self._new_post_at)
+            canvas.selectionChanged.connect(self._selection_changed)
+            canvas.rangeChanged.connect(self._range_changed)
+            canvas.moreRequested.connect(self._show_day)
+        self.agenda.rangeChanged.connect(self._range_changed)
+        self.agenda.postActivated.connect(self.edit_post)
+        self.agenda.selectionChanged.connect(self._selection_changed)
+        self.sidebar.statusFilterRequested.connect(self.show_status)
+        self.sidebar.draftActivated.connect(self.edit_post)
+        self.sidebar.accountsRequested.connect(self.open_accounts)
+        self.sidebar.drafts.itemClicked.connect(
+            lambda item: self._selection_changed([int(item.data(Qt.ItemDataRole.UserRole))]))
+        self.details.actionRequested.connect(self.run_action)
+        self.details.markPublishedRequested.connect(self.mark_published)
+        self.details.closeRequested.connect(lambda: self._selection_changed([]))
+        self.banner.publishRequested.connect(lambda ids: self._each(ids, self.planner.publish_now, "Publishing"))
+        self.banner.discardRequested.connect(lambda ids: self._each(ids, self.planner.discard, "Discarded"))
+        self.banner.rescheduleRequested.connect(self.edit_post)
+
+    def _build_actions(self) -> None:
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        self.new_action = self._action("New post", "Ctrl+N", lambda: self.open_editor(), "plus")
+        file_menu.addAction(self.new_action)
+        self.import_action = self._action("Import from a spreadsheet…", "Ctrl+I", lambda: self.open_import(), "import")
+        self.import_action.setVisible(_module_exists("app.ui.import_dialog"))
+        file_menu.addAction(self.import_action)
+        self.accounts_action = self._action("Accounts…", "", self.open_accounts, "users")
+        self.accounts_action.setVisible(_module_exists("app.ui.accounts_dialog"))
+        self.sidebar.manage.setVisible(self.accounts_action.isVisible())
+        file_menu.addAction(self.accounts_action)
+        file_menu.addSeparator()
+        self.autostart_action = QAction("Launch at login", self, checkable=True)
+        self.autostart_action.toggled.connect(self._set_autostart)
+        file_menu.addAction(self.autostart_action)
+        file_menu.addSeparator()
+        self.close_action = self._action("Close window", "Ctrl+W", self.close, "")
+        file_menu.addAction(self.close_action)
+        self.quit_action = self._action("Quit Outpost", "Ctrl+Q", self.request_quit, "")
+        file_menu.addAction(self.quit_action)
+        edit = menu.addMenu("&Edit")
+        self.undo_action = self.undo.createUndoAction(self, "Undo")
+        self.undo_action.setShortcut(QKeySequence("Ctrl+Z"))
+        self.undo_action.setIcon(icons.icon("undo"))
+        self.redo_action = self.undo.createRedoAction(self, "Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.redo_action.setIcon(icons.icon("redo"))
+        edit.addAction(self.undo_action)
+        edit.addAction(self.redo_action)
+        edit.addSeparator()
+        self.delete_action = self._action("Delete post…", "Del", lambda: self._delete_selected(), "trash")
+        edit.addAction(self.delete_action)
+        view = menu.addMenu("&View")
+        for i, (name, label) in enumerate((("month", "Month"), ("week", "Week"), ("agenda", "Agenda"),
+                                           ("activity", "Activity"))):
+            view.addAction(self._action(label, f"Ctrl+{i + 1}", lambda _c=False, n=name: self.set_view(n), ""))
+        view.addSeparator()
+        view.addAction(self._action("Today", "", self.go_today, "today"))
+        for action in (self.undo_action, self.redo_action):
+            self.addAction(action)
+        try:
+            from app.ui import autostart
+
+            self.autostart_action.blockSignals(True)
+            self.autostart_action.setChecked(autostart.is_enabled())
+            self.autostart_action.blockSignals(False)
+        except (ImportError, OSError):
+            self.autostart_action.setVisible(False)
+
+    def _action(self, text: str, shortcut: str, slot, icon_name: str) -> QAction:  # type: ignore[no-untyped-def]
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        if icon_name:
+            action.setIcon(icons.icon(icon_name))
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)
+        return action
+
+    # -- navigation ---------------------------------------------------------------------------
+    def current_view_name(self) -> str:
+        return next(n for n, v in self.views.items() if v is self.stack.currentWidget())
+
+    def current_canvas(self) -> CalendarCanvas | None:
+        w = self.stack.currentWidget()
+        return w if isinstance(w, CalendarCanvas) else None
+
+    def set_view(self, name: str) -> None:
+        if name not in self.views:
+            name = "month"
+        previous = self.stack.currentWidget()
+        cursor = getattr(previous, "cursor_day", None)
+        view: QWidget = self.views[name]
+        if isinstance(cursor, date) and isinstance(view, CalendarCanvas | AgendaView) and view is not previous:
+            if isinstance(view, AgendaView):
+                view.cursor_day = cursor
+            else:
+                view.cursor_day = cursor
+                view.anchor_to(cursor)
+        self.stack.setCurrentWidget(view)
+        self.header.set_view(name)
+        self.settings.setValue("view", name)
+        view.setFocus()
+        self.reload()
+
+    def step(self, pages: int) -> None:
+        view = self.stack.currentWidget()
+        if isinstance(view, CalendarCanvas | AgendaView):
+            view.step_page(pages)
+            self.reload()
+
+    def go_today(self) -> None:
+        view = self.stack.currentWidget()
+        if isinstance(view, CalendarCanvas | AgendaView):
+            view.go_today()
+            self.reload()
+
+    def _show_day(self, day: date) -> None:
+        self.week.cursor_day = day
+        self.week.anchor_to(day)
+        self.set_view("week")
+
+    def show_status(self, status: PostStatus) -> None:
+        self.agenda.set_status_filter(status)
+        self.set_view("agenda")
+
+    def _range_changed(self) -> None:
+        self.reload()
+
+    # -- data ---------------------------------------------------------------------------------
+    def _on_change(self, kind: str) -> None:
+        self._refresh_timer.start()
+        if kind == "publisher":
+            self.healthChanged.emit()
+
+    def reload(self) -> None:
+        """Re-read what is visible: the current range only, never every post."""
+        try:
+            view = self.stack.currentWidget()
+            if isinstance(view, CalendarCanvas):
+                start, end = view.visible_range()
+                view.set_posts(self.planner.posts_between(start, end))
+            elif isinstance(view, AgendaView):
+                start, end = view.visible_range()
+                view.set_posts(self.planner.posts_between(start, end, **view.query()))
+            elif isinstance(view, ActivityView):
+                view.set_events(self.planner.events(200))
+            if isinstance(view, CalendarCanvas | AgendaView):
+                self.header.title.setText(view.title())
+            else:
+                self.header.title.setText("Activity")
+            accounts = self.planner.accounts()
+            self.sidebar.set_accounts(accounts)
+            self.agenda.set_accounts(accounts)
+            self.counts = self.planner.counts()
+            self.sidebar.set_counts(self.counts)
+            self.sidebar.set_drafts(self.planner.drafts())
+            self.banner.set_posts(self.planner.missed())
+            self._refresh_details()
+            self._update_health()
+        except OutpostError as exc:
+            self.toast.show_message(str(exc), kind="error")
+
+    def _update_health(self) -> None:
+        state = self.runtime.publisher.state() if self.runtime.started else None
+        self.health.update_health(state, getattr(self, "counts", {}), self.clock(), self.tz)
+        self.healthChanged.emit()
+
+    def _on_tick(self) -> None:
+        for view in (self.month, self.week):
+            view.viewport().update()
+        self.week.header.update()
+        self._update_health()
+
+    def _selection_changed(self, ids: list[int]) -> None:
+        self.selected_id = ids[0] if ids else None
+        self._refresh_details()
+
+    def _refresh_details(self) -> None:
+        post_id = getattr(self, "selected_id", None)
+        post = None
+        if post_id is not None:
+            try:
+                post = self.planner.post(post_id)
+            except OutpostError:
+                self.selected_id = None
+        if post is None:
+            self.details.clear()
+            self.details.hide()
+            return
+        self.details.show_post(post, self.planner.attempts(post.id))
+        self.details.show()
+
+    # -- changes ------------------------------------------------------------------------------
+    def show_error(self, message: str) -> None:
+        self.toast.show_message(message, kind="error")
+
+    def move_posts(self, moves: dict[int, datetime | None]) -> bool:
+        command = MoveCommand(self.planner, moves, self.show_error)
+        if not run(self.undo, command):
+            return False
+        n = len(moves)
+        first = next(iter(moves.values()))
+        when = local_wall(first, self.tz).strftime("%a %d %b, %H:%M") if first else "the drafts"
+        label = f"Moved {n} posts" if n > 1 else "Moved to"
+        self.toast.show_message(f"{label} {when}" if n == 1 else f"{label}.", action="Undo", callback=self.undo.undo)
+        self.reload()
+        return True
+
+    def offer_duplicate(self, post_id: int, at: datetime) -> None:
+        when = local_wall(at, self.tz).strftime("%a %d %b, %H:%M")
+        self.toast.show_message(
+            "This post is already published, so it stays where it is.",
+            action=f"Duplicate as a new post on {when}",
+            callback=lambda: self._duplicate_later(post_id, at), msec=10_000,
+        )
+
+    def _duplicate_later(self, post_id: int, at: datetime) -> None:
+        self.duplicate(post_id, at)
+
+    def duplicate(self, post_id: int, at: datetime | None) -> int | None:
+        command = DuplicateCommand(self.planner, post_id, at, self.show_error)
+        if not run(self.undo, command):
+            return None
+        self.toast.show_message("Copied as a new post." if at else "Copied as a draft: find it in the sidebar.",
+                                action="Undo", callback=self.undo.undo)
+        self.reload()
+        return command.new_id
+
+    def delete(self, post_id: int) -> None:
+        if run(self.undo, DeleteCommand(self.planner, post_id, self.show_error)):
+            self.selected_id = None
+            self.toast.show_message("Post deleted.", action="Undo", callback=self.undo.undo)
+            self.reload()
+
+    def confirm_delete(self, post_id: int) -> QMessageBox:
+        box = QMessageBox(QMessageBox.Icon.Question, "Delete post",
+                          "Delete this post? It is removed from Outpost (not from platforms where it "
+                          "was already published). You can undo this with Ctrl+Z.",
+                          QMessageBox.StandardButton.Cancel, self)
+        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.finished.connect(lambda _r: self.delete(post_id) if box.clickedButton() is delete else None)
+        box.open()
+        return box
+
+    def _delete_selected(self) -> None:
+        post_id = getattr(self, "selected_id", None)
+        if post_id is not None:
+            self.confirm_delete(post_id)
+
+    def run_action(self, name: str, post_id: int) -> None:
+        try:
+            if name == "edit":
+                self.edit_post(post_id)
+            elif name == "duplicate":
+                self.duplicate(post_id, None)
+            elif name == "delete":
+                self.confirm_delete(post_id)
+            elif name == "retry":
+                self.planner.retry(post_id)
+                self.toast.show_message("Trying again now.")
+            elif name == "cancel":
+                self.planner.cancel(post_id)
+                self.toast.show_message("Cancelled: it will not be published.")
+            elif name == "publish_now":
+                self.planner.publish_now(post_id)
+                self.toast.show_message("Publishing now.")
+        except OutpostError as exc:
+            self.show_error(str(exc))
+        self.reload()
+
+    def mark_published(self, target_id: int) -> None:
+        try:
+            self.planner.mark_published(target_id)
+            self.toast.show_message("Marked as published.")
+        except (OutpostError, ValueError) as exc:
+            self.show_error(str(exc))
+        self.reload()
+
+    def _each(self, ids: list[int], action, verb: str) -> None:  # type: ignore[no-untyped-def]
+        done = 0
+        for post_id in ids:
+            try:
+                action(post_id)
+                done += 1
+            except OutpostError as exc:
+                self.show_error(str(exc))
+        if done:
+            self.toast.show_message(f"{verb} {done} post{'s' if done != 1 else ''}.")
+        self.reload()
+
+    # -- editor and dialogs -------------------------------------------------------------------
+    def open_editor(self, post: PostView | None = None, at: datetime | None = None) -> PostEditor:
+        editor = PostEditor(self.planner, self.runtime.adapter, self.tz_name, post=post, at=at,
+                            clock=self.clock, parent=self)
+        editor.setWindowFlag(Qt.WindowType.Window, True)
+        editor.saved.connect(self._editor_saved)
+        editor.finished.connect(lambda _r, e=editor: self.editors.remove(e) if e in self.editors else None)
+        self.editors.append(editor)
+        editor.resize(editor.sizeHint())
+        editor.show()
+        editor.raise_()
+        editor.text.setFocus()
+        return editor
+
+    def _new_post_at(self, at: object) -> None:
+        self.open_editor(at=at if isinstance(at, datetime) else None)
+
+    def edit_post(self, post_id: int) -> None:
+        try:
+            post = self.planner.post(post_id)
+        except OutpostError as exc:
+            self.show_error(str(exc))
+            return
+        if post.status in (PostStatus.PUBLISHED, PostStatus.PUBLISHING, PostStatus.NEEDS_REVIEW, PostStatus.PARTIAL):
+            self.selected_id = post_id
+            self._refresh_details()
+            return
+        self.open_editor(post=post)
+
+    def _editor_saved(self, post_id: int) -> None:
+        self.selected_id = post_id
+        self.toast.show_message("Saved.")
+        self.reload()
+
+    def open_accounts(self) -> None:
+        if not _module_exists("app.ui.accounts_dialog"):
+            return
+        from app.ui import accounts_dialog  # type: ignore[attr-defined, unused-ignore]
+
+        dialog = accounts_dialog.AccountsDialog(self.runtime, self)
+        dialog.finished.connect(lambda _r: self.reload())
+        dialog.open()
+
+    def open_import(self, path: str | None = None) -> None:
+        if not _module_exists("app.ui.import_dialog"):
+            return
+        from app.ui import import_dialog  # type: ignore[attr-defined, unused-ignore]
+
+        dialog = import_dialog.ImportDialog(self.runtime, self)
+        for name in ("load_file", "open_file", "load_path", "load"):
+            if path and hasattr(dialog, name):
+                getattr(dialog, name)(path)
+                break
+        dialog.finished.connect(lambda _r: self.reload())
+        dialog.open()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        urls = event.mimeData().urls()
+        if urls and any(u.toLocalFile().lower().endswith((".csv", ".xlsx")) for u in urls):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        for url in event.mimeData().urls():
+            path = url.toLocalFile()
+            if path.lower().endswith((".csv", ".xlsx")):
+                self.open_import(path)
+                event.acceptProposedAction()
+                return
+
+    def _set_autostart(self, on: bool) -> None:
+        from app.ui import autostart
+
+        try:
+            autostart.set_enabled(on, data_dir=self.runtime.data_dir)
+            self.toast.show_message("Outpost will start when you log in." if on else "Outpost will not start at login.")
+        except OSError as exc:
+            self.show_error(f"Could not change the login item: {exc}")
+
+    # -- window lifecycle ---------------------------------------------------------------------
+    def bring_to_front(self) -> None:
+        self.show()
+        if self.isMinimized():
+            self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    def request_quit(self) -> None:
+        self._really_quit = True
+        self.quitRequested.emit()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.reload()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.setValue("geometry", self.saveGeometry())
+        if self._really_quit:
+            event.accept()
+            return
+        if self.tray is not None and self.tray.isVisible() and QSystemTrayIcon.isSystemTrayAvailable():
+            event.accept()  # hides the window; the app lives on in the tray
+            self.hide()
+            if not flag(self.settings, "tray_notice_shown"):
+                self.settings.setValue("tray_notice_shown", True)
+                self.tray.showMessage("Outpost keeps publishing",
+                                      "Your scheduled posts still go out. Open or quit Outpost from this icon.",
+                                      QSystemTrayIcon.MessageIcon.Information, 8000)
+            return
+        choice = str(self.settings.value("no_tray_choice", ""))
+        if choice == "background":
+            event.accept()
+            return
+        if choice == "quit":
+            event.ignore()
+            self.request_quit()
+            return
+        event.ignore()
+        self.ask_background()
+
+    def ask_background(self) -> QMessageBox:
+        """No tray here: ask whether to keep publishing with the window closed."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Keep publishing?",
+                          "There is no system tray on this desktop. Keep Outpost running in the background "
+                          "so scheduled posts still go out?\n\nRun `outpost` again to bring the window back.",
+                          QMessageBox.StandardButton.NoButton, self)
+        keep = box.addButton("Keep publishing", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Quit Outpost", QMessageBox.ButtonRole.DestructiveRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        remember = QCheckBox("Don't ask again")
+        box.setCheckBox(remember)
+        box.setObjectName("backgroundQuestion")
+
+        def answered(_result: int) -> None:
+            clicked = box.clickedButton()
+            if clicked is cancel or clicked is None:
+                return
+            background = clicked is keep
+            if remember.isChecked():
+                self.settings.setValue("no_tray_choice", "background" if background else "quit")
+            if background:
+                self.hide()
+            else:
+                self.request_quit()
+
+        box.finished.connect(answered)
+        box.open()
+        return box
+
+    def shutdown(self) -> None:
+        self._tick.stop()
+        self._refresh_timer.stop()
+        self._unsubscribe()
+        for editor in list(self.editors):
+            editor.close()
+
+
+def _module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
