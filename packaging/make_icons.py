@@ -55,7 +55,7 @@ def render(size: int, *, tight: bool) -> bytes:
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG")
+    image.save(buffer, "PNG")  # type: ignore[call-overload]  # the stub wants bytes; PySide6 needs str
     buffer.close()
     return bytes(data.data())
 
@@ -64,10 +64,11 @@ def _dib(png: bytes) -> bytes:
     """A 32-bit BMP (DIB) image for an .ico entry: what every Windows shell and Inno Setup read."""
     from PySide6.QtGui import QImage
 
-    image = QImage.fromData(png, "PNG").convertToFormat(QImage.Format.Format_ARGB32)
+    decoded = QImage.fromData(png, "PNG")  # type: ignore[arg-type]
+    image = decoded.convertToFormat(QImage.Format.Format_ARGB32)
     width, height = image.width(), image.height()
     # ICO DIBs store rows bottom-up, BGRA (Format_ARGB32 is BGRA in memory on little-endian hosts).
-    rows = [bytes(image.constScanLine(y))[: width * 4] for y in range(height)]
+    rows = [bytes(image.constScanLine(y))[: width * 4] for y in range(height)]  # type: ignore[call-overload]
     if sys.byteorder != "little":
         rows = [b"".join(row[i : i + 4][::-1] for i in range(0, len(row), 4)) for row in rows]
     pixels = b"".join(reversed(rows))
@@ -118,8 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         (PNG_DIR / f"outpost-{size}.png").write_bytes(png)
     ICO.write_bytes(build_ico(tight))
     ICNS.write_bytes(build_icns(full))
-    for path in outputs:
-        print(f"{path.stat().st_size:>9,d}  {path.relative_to(ROOT)}")
+    for output in outputs:
+        print(f"{output.stat().st_size:>9,d}  {output.relative_to(ROOT)}")
     return 0
 
 

@@ -39,7 +39,7 @@ class AppMetadata:
             numbers.append(int(digits))
             if digits != part:  # a pre-release or local suffix ends the numeric part
                 break
-        return tuple((numbers + [0, 0, 0, 0])[:4])  # type: ignore[return-value]
+        return tuple([*numbers, 0, 0, 0, 0][:4])  # type: ignore[return-value]
 
 
 def _leading_digits(text: str) -> str:

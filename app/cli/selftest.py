@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import platform
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -250,8 +249,8 @@ def check_engine(data_dir: Path, timeout: float) -> str:
         asyncio.set_event_loop(None)
 
 
-async def _open_migrate_publish(data_dir: Path, timeout: float) -> str:
-    from app.core.models import PostSpec, PostStatus
+async def _open_migrate_publish(data_dir: Path, publish_within: float) -> str:
+    from app.core.models import PostSpec
     from app.engine.runtime import Runtime
     from app.store.migrate import current_revision, head_revision
 
@@ -274,9 +273,12 @@ async def _open_migrate_publish(data_dir: Path, timeout: float) -> str:
             post_id = runtime.planner.create_post(PostSpec(
                 text="Outpost self-test: this sandbox post never leaves your computer.",
                 account_ids=(account_id,), scheduled_at=due, timezone="UTC"))
-            status = await _wait_for_publish(runtime, post_id, timeout)
-            if status != PostStatus.PUBLISHED:
-                raise CheckFailed(f"the sandbox post is {status} after {timeout:g} s, not published")
+            try:
+                async with asyncio.timeout(publish_within):
+                    await _wait_for_publish(runtime, post_id)
+            except TimeoutError:
+                status = runtime.planner.post(post_id).status
+                raise CheckFailed(f"the sandbox post is {status} after {publish_within:g} s, not published") from None
             late = (datetime.now(UTC) - due).total_seconds()
             files = list((data_dir / "sandbox").rglob("*.json"))
             if not files:
@@ -287,15 +289,20 @@ async def _open_migrate_publish(data_dir: Path, timeout: float) -> str:
             f"sandbox post published {max(late, 0):.1f} s after it was due")
 
 
-async def _wait_for_publish(runtime: Any, post_id: int, timeout: float) -> Any:
+async def _wait_for_publish(runtime: Any, post_id: int) -> None:
+    """Return once the post is published; re-read on every change the runtime reports."""
     from app.core.models import PostStatus
 
-    deadline = time.monotonic() + timeout
-    status = runtime.planner.post(post_id).status
-    while status != PostStatus.PUBLISHED and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
-        status = runtime.planner.post(post_id).status
-    return status
+    changed = asyncio.Event()
+    unsubscribe = runtime.subscribe(lambda _kind: changed.set())
+    try:
+        while runtime.planner.post(post_id).status != PostStatus.PUBLISHED:
+            # The short wait also covers a status change that reports no event.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), 0.5)
+            changed.clear()
+    finally:
+        unsubscribe()
 
 
 class _MemorySecrets:
@@ -315,7 +322,7 @@ class _MemorySecrets:
         self._values.pop(account_id, None)
 
 
-@contextmanager
+@contextlib.contextmanager
 def _quiet_logging() -> Iterator[None]:
     """Runtime.open logs into the throw-away folder; detach that file so the folder can be removed."""
     try:
