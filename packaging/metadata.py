@@ -1,7 +1,7 @@
 """The names and version every packaging step uses, read from the source tree.
 
     python packaging/metadata.py            # all fields, one `key=value` per line
-    python packaging/metadata.py version    # one field
+    python packaging/metadata.py version    # one field (version_windows: four numbers)
 
 `pyproject.toml` gives the distribution name and version; `app/__init__.py` gives the
 display name and bundle identifier the running app also uses (read with `ast`, so
@@ -78,7 +78,9 @@ def read(root: Path = ROOT) -> AppMetadata:
 
 
 def main(argv: list[str]) -> int:
-    fields = asdict(read())
+    meta = read()
+    fields = asdict(meta)
+    fields["version_windows"] = ".".join(map(str, meta.version_tuple))
     if argv:
         if argv[0] not in fields:
             print(f"unknown field {argv[0]!r}; known: {', '.join(fields)}", file=sys.stderr)
