@@ -9,10 +9,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "PySide6")
 os.environ["PYTHON_KEYRING_BACKEND"] = "tests.support.memkeyring.InMemoryKeyring"
 
-import keyring  # noqa: E402
-import pytest  # noqa: E402
+import keyring
+import pytest
 
-from tests.support.memkeyring import InMemoryKeyring  # noqa: E402
+from tests.support.memkeyring import InMemoryKeyring
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

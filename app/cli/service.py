@@ -95,7 +95,8 @@ def cmd_status(args: argparse.Namespace, data_dir: Path) -> int:
     print(f"Next post due: {result['next_due'] or 'nothing scheduled'}")
     print(f"Scheduled {result['scheduled']} · due now {due} · overdue {overdue} · needs review "
           f"{result['needs_review']} · failed {result['failed']} · missed {result['missed']}")
-    for platform, reason in result["paused_platforms"].items():  # type: ignore[union-attr]
+    paused: dict[str, str] = result["paused_platforms"]
+    for platform, reason in paused.items():
         print(f"Paused: {platform}: {reason}")
     if not running and (due or overdue):
         print("Nothing publishes while Outpost is closed: open it, or run `outpost run`.", file=sys.stderr)

@@ -309,9 +309,9 @@ class Publisher:
                 except PublishError as exc:
                     await self._failed(claim, job, exc, started)
                 except TimeoutError:
-                    exc = PublishError(ErrorKind.UNKNOWN, f"No answer from {claim.platform.label} within "
-                                       f"{self.settings.publish_timeout:.0f} s.")
-                    await self._failed(claim, job, exc, started)
+                    timeout = PublishError(ErrorKind.UNKNOWN, f"No answer from {claim.platform.label} within "
+                                           f"{self.settings.publish_timeout:.0f} s.")
+                    await self._failed(claim, job, timeout, started)
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # an adapter bug: the request may have gone out

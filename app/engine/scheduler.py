@@ -36,7 +36,7 @@ class PublisherScheduler(AsyncIOScheduler):
     def _start_timer(self, wait_seconds: float | None) -> None:
         if wait_seconds is not None:
             wait_seconds = min(wait_seconds, MAX_WAIT)
-        super()._start_timer(wait_seconds)  # type: ignore[misc]
+        super()._start_timer(wait_seconds)
 
     def _process_jobs(self) -> float | None:
         self.wakeups += 1
@@ -47,5 +47,5 @@ class PublisherScheduler(AsyncIOScheduler):
             self.on_clock_jump(drift)
         elif self.on_wakeup is not None:
             self.on_wakeup()
-        result: float | None = super()._process_jobs()  # type: ignore[misc]
+        result: float | None = super()._process_jobs()
         return result

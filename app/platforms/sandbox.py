@@ -19,6 +19,7 @@ import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from app.core.errors import PublishError
 from app.core.models import AccountInfo, ErrorKind, Platform, PostContent, Problem
@@ -76,13 +77,13 @@ class SandboxAdapter:
         self._failures[account.id] = done + 1
         return True
 
-    def _write_item(self, job: PublishJob) -> dict[str, str]:
+    def _write_item(self, job: PublishJob) -> dict[str, Any]:
         folder = self.account_dir(job.account)
         folder.mkdir(parents=True, exist_ok=True)
         item_id = f"sbx-{job.idempotency_key[:16]}"
         url = (self.root / "feed.html").as_uri() + f"#{item_id}"
         now = self.context.clock()
-        item = {
+        item: dict[str, Any] = {
             "id": item_id,
             "url": url,
             "idempotency_key": job.idempotency_key,
@@ -165,16 +166,13 @@ def _simulated(mode: str) -> PublishError:
     return PublishError(ErrorKind.PERMANENT, "The sandbox rejected the post (simulated).", http_status=422)
 
 
-def _render_feed(items: list[dict[str, object]]) -> str:
+def _render_feed(items: list[dict[str, Any]]) -> str:
     cards = []
     for item in items:
         text = html.escape(str(item.get("text", ""))).replace("\n", "<br>")
         comment = html.escape(str(item.get("first_comment") or ""))
-        thread = "".join(f'<p class="reply">{html.escape(str(t))}</p>' for t in item.get("thread", []) or [])  # type: ignore[union-attr]
-        media = "".join(
-            f'<li>{html.escape(str(m.get("source", "")))}</li>'  # type: ignore[union-attr]
-            for m in item.get("media", []) or []  # type: ignore[union-attr]
-        )
+        thread = "".join(f'<p class="reply">{html.escape(str(t))}</p>' for t in item.get("thread") or [])
+        media = "".join(f'<li>{html.escape(str(m.get("source", "")))}</li>' for m in item.get("media") or [])
         when = str(item.get("published_at", ""))[:19].replace("T", " ")
         cards.append(
             f'<article id="{html.escape(str(item["id"]))}"><header><b>@{html.escape(str(item.get("account")))}'

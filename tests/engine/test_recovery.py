@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 
 from app.core.models import AttemptOutcome, Platform, PostSpec, PostStatus, TargetStatus
@@ -62,9 +63,9 @@ def _leave_in_flight(data_dir, post_id, *, sent: bool):  # type: ignore[no-untyp
         if sent:  # the platform had received it before the crash
             folder = data_dir / "sandbox" / f"{account_id}-{handle}"
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / "crashkey0123456789.json").write_text(
-                '{"id": "sbx-crashkey01234567", "url": "file:///feed.html#x", "post_id": %d, '
-                '"published_at": "2026-01-01T00:00:00+00:00", "text": "t"}' % post_id)
+            item = {"id": "sbx-crashkey01234567", "url": "file:///feed.html#x", "post_id": post_id,
+                    "published_at": "2026-01-01T00:00:00+00:00", "text": "t"}
+            (folder / "crashkey0123456789.json").write_text(json.dumps(item))
     finally:
         runtime.close()
 

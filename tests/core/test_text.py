@@ -1,0 +1,73 @@
+"""Counting follows each platform's published rule (platforms.md, "Limits"; reliability.md case 56)."""
+
+import pytest
+
+from app.core.models import MediaItem, MediaKind, Platform, PostContent
+from app.core.rules import RULES, validate_content
+from app.core.text import CountingRule, count, measure, utf8_offset
+
+
+def test_x_counts_140_cjk_characters_as_full_and_rejects_141():
+    rules = RULES[Platform.X]
+    assert validate_content(PostContent("字" * 140), rules) == []
+    problems = validate_content(PostContent("字" * 141), rules)
+    assert [p.field for p in problems] == ["text"]
+    assert "282" in problems[0].message
+
+
+def test_x_counts_any_url_as_23():
+    short = "https://x.co"
+    long = "https://example.com/" + "a" * 200
+    assert count(short, CountingRule.X_WEIGHTED) == 23
+    assert count(long, CountingRule.X_WEIGHTED) == 23
+
+
+def test_x_counts_an_emoji_zwj_sequence_as_2():
+    assert count("👩‍👩‍👧‍👦", CountingRule.X_WEIGHTED) == 2
+
+
+def test_bluesky_counts_graphemes_and_bytes():
+    family = "👩‍👩‍👧‍👦"
+    assert count(family * 300, CountingRule.GRAPHEMES) == 300
+    problems = validate_content(PostContent(family * 300), RULES[Platform.BLUESKY])
+    assert any("3000 bytes" in p.message for p in problems)  # 300 graphemes, but 7500 bytes
+    assert validate_content(PostContent("é" * 300), RULES[Platform.BLUESKY]) == []
+
+
+def test_threads_counts_an_emoji_as_its_utf8_bytes():
+    assert count("hi 👍", CountingRule.EMOJI_AS_UTF8_BYTES) == 3 + 4
+    assert count("é", CountingRule.EMOJI_AS_UTF8_BYTES) == 1
+
+
+def test_mastodon_counts_links_as_23_and_remote_mentions_by_username():
+    text = "see https://example.com/a/very/long/path/that/goes/on @bob@mastodon.social"
+    assert count(text, CountingRule.URL_WEIGHTED) == len("see ") + 23 + 1 + len("@bob")
+
+
+def test_measure_points_at_the_first_character_over_the_limit():
+    m = measure("abcdef", CountingRule.CHARACTERS, 4)
+    assert (m.count, m.over_from, m.fits) == (6, 4, False)
+    m = measure("ab👩‍👩‍👧‍👦c", CountingRule.GRAPHEMES, 2)
+    assert m.over_from == 2
+    x = measure("a" * 279 + "字字", CountingRule.X_WEIGHTED, 280)
+    assert x.count == 283 and x.over_from == 279
+
+
+def test_utf8_offsets_for_facets_account_for_emoji():
+    text = "👍 #tag"
+    assert utf8_offset(text, text.index("#")) == 5
+
+
+def test_media_rules_are_checked_while_composing():
+    img = MediaItem("/tmp/a.png", MediaKind.IMAGE, mime_type="image/png", size_bytes=3_000_000)
+    problems = validate_content(PostContent("x", media=(img,) * 5), RULES[Platform.BLUESKY])
+    messages = " ".join(p.message for p in problems)
+    assert "at most 4" in messages and "3.0 MB" in messages
+    problems = validate_content(PostContent("x", media=(img,)), RULES[Platform.THREADS])
+    assert "public web address" in problems[0].message
+
+
+@pytest.mark.parametrize("platform", [Platform.INSTAGRAM, Platform.TIKTOK, Platform.YOUTUBE, Platform.PINTEREST])
+def test_media_first_platforms_say_they_need_media(platform):
+    problems = validate_content(PostContent("caption only"), RULES[platform])
+    assert problems and problems[0].field == "media"
