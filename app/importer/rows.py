@@ -126,8 +126,10 @@ def _text(value: CellValue) -> str:
         return "TRUE" if value else "FALSE"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, datetime | date):
-        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M}" if not value.second and not value.microsecond else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
     return str(value)
 
 
