@@ -53,6 +53,10 @@ class FakeMastodon(FakeServer):
         self.media_processing_seconds = 0.0  # > 0: uploads answer 202 and stay 206 this long
         self.scheduled_daily_limit = 25
         self.rate_limit = 300
+        # Chosen values for the next grant (canary tests plant known strings here).
+        self.next_client_secret = ""
+        self.next_code = ""
+        self.next_access_token = ""
         # State.
         self.username = "alice"
         self.display_name = "Alice Example"
@@ -142,7 +146,7 @@ class FakeMastodon(FakeServer):
         uris = uris if isinstance(uris, list) else str(uris).split()
         if not p.get("client_name") or not uris:
             return Response(422, {"error": "Validation failed: Application name can't be blank"})
-        client_id, secret = secrets.token_urlsafe(16), secrets.token_urlsafe(24)
+        client_id, secret = secrets.token_urlsafe(16), self.next_client_secret or secrets.token_urlsafe(24)
         self.apps[client_id] = {"secret": secret, "redirect_uris": uris, "scopes": str(p.get("scopes") or "read")}
         return Response(200, {"id": self._next_id(), "name": p["client_name"], "website": p.get("website"),
                               "scopes": self.apps[client_id]["scopes"].split(), "redirect_uri": uris[0],
@@ -163,7 +167,7 @@ class FakeMastodon(FakeServer):
         method = q.get("code_challenge_method")
         if q.get("code_challenge") and method != "S256":
             return Response(400, "Code challenge method must be S256")
-        code = secrets.token_urlsafe(24)
+        code = self.next_code or secrets.token_urlsafe(24)
         self.codes[code] = {"client_id": q["client_id"], "redirect_uri": redirect,
                             "challenge": q.get("code_challenge"), "scope": q.get("scope", "read")}
         query = urlencode({"code": code, **({"state": q["state"]} if "state" in q else {})})
@@ -185,7 +189,7 @@ class FakeMastodon(FakeServer):
             digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
             if digest != grant["challenge"]:
                 return Response(400, {"error": "invalid_grant", "error_description": "PKCE verification failed"})
-        token = self.issue_token(client_id=p["client_id"])
+        token = self.issue_token(self.next_access_token or None, client_id=p["client_id"])
         return Response(200, {"access_token": token, "token_type": "Bearer", "scope": grant["scope"],
                               "created_at": int(time.time())})
 
