@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import getpass
+import sys
+import webbrowser
 from pathlib import Path
 from typing import Any
 
+from app.auth.accounts import ConnectedAccount
 from app.cli import open_runtime, print_json
-from app.core.models import Platform
+from app.core.errors import OutpostError
+from app.core.models import AccountInfo, Platform
 
 
 def register(sub: Any) -> None:
@@ -29,6 +35,34 @@ def register(sub: Any) -> None:
     sb.add_argument("--fail-times", type=int, help="fail only the first N attempts")
     sb.add_argument("--json", action="store_true")
     sb.set_defaults(handler=cmd_add_sandbox)
+
+    th = add_sub.add_parser("threads", help="a Threads account, from a long-lived access token")
+    th.add_argument("--token-stdin", action="store_true", required=True,
+                    help="read the access token from standard input (never from the command line)")
+    th.add_argument("--json", action="store_true")
+    th.set_defaults(handler=cmd_add_threads)
+
+    bs = add_sub.add_parser("bluesky", help="a Bluesky account, with an app password read from standard input")
+    bs.add_argument("--handle", required=True, help="your handle, e.g. alice.bsky.social")
+    bs.add_argument("--service", help="your PDS address if it is not bsky.social")
+    bs.add_argument("--json", action="store_true")
+    bs.set_defaults(handler=cmd_add_bluesky)
+
+    md = add_sub.add_parser("mastodon", help="a Mastodon account, from an access token read from standard input")
+    md.add_argument("--server", required=True, help="your server, e.g. mastodon.social")
+    md.add_argument("--token-stdin", action="store_true", required=True,
+                    help="read the access token from standard input (never from the command line)")
+    md.add_argument("--json", action="store_true")
+    md.set_defaults(handler=cmd_add_mastodon_token)
+
+    connect = acc.add_parser("connect", help="sign in through your browser")
+    connect_sub = connect.add_subparsers(dest="platform", metavar="PLATFORM", required=True)
+    mc = connect_sub.add_parser("mastodon", help="sign in to a Mastodon server in your browser")
+    mc.add_argument("--server", required=True, help="your server, e.g. mastodon.social")
+    mc.add_argument("--no-browser", action="store_true", help="only print the address to open")
+    mc.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the sign-in (default 300)")
+    mc.add_argument("--json", action="store_true")
+    mc.set_defaults(handler=cmd_connect_mastodon)
 
     rm = acc.add_parser("remove", help="remove an account, its secrets, and cancel its unpublished posts")
     rm.add_argument("account", help="account id, handle or name")
@@ -70,12 +104,107 @@ def cmd_add_sandbox(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def cmd_remove(args: argparse.Namespace, data_dir: Path) -> int:
+    from app.auth.disconnect import forget_account
+
+    notes: list[str] = []
     with open_runtime(data_dir) as rt:
         account = rt.planner.find_account(args.account)
         cancelled = rt.planner.remove_account(account.id)
+        info = AccountInfo(account.id, account.platform, account.handle, account.display_name, account.timezone,
+                           account.server, dict(account.settings))
         try:
-            rt.secrets.delete(account.id)
+            notes = asyncio.run(forget_account(info, rt.secrets, api_base=dict(rt.context.api_base)))
         except Exception as exc:  # keyring trouble must not keep a removed account half-removed
             print(f"outpost: the account was removed, but its keyring entry could not be deleted: {exc}")
     print(f"Removed {account.label}; {cancelled} unpublished post(s) cancelled.")
+    for note in notes:
+        print(note)
     return 0
+
+
+# --- connecting real platforms ---------------------------------------------------------------
+
+
+def _read_secret(prompt: str) -> str:
+    """One line from standard input; a hidden prompt when it is a terminal."""
+    value = getpass.getpass(prompt) if sys.stdin.isatty() else sys.stdin.readline()
+    value = value.strip()
+    if not value:
+        raise OutpostError(f"Nothing was read for the {prompt.rstrip(': ').lower()}; pipe it on standard input.")
+    return value
+
+
+def _save(data_dir: Path, connected: ConnectedAccount, as_json: bool) -> int:
+    """Store the account row and its secrets; the secrets go to the keyring only."""
+    with open_runtime(data_dir) as rt:
+        account = rt.planner.add_account(connected.platform, connected.handle, display_name=connected.display_name,
+                                         server=connected.server, settings=connected.settings)
+        try:
+            rt.secrets.put(account.id, connected.secrets)
+        except OutpostError:
+            rt.planner.remove_account(account.id)
+            raise
+    if as_json:
+        print_json(account.to_json())
+    else:
+        print(f"Connected {connected.label} as account {account.id}.")
+    return 0
+
+
+def _check_keyring() -> None:
+    """Fail before any network call when there is nowhere safe to keep the secret."""
+    from app.auth.secrets import KeyringSecrets
+
+    KeyringSecrets().get(0)
+
+
+def _api_base(platform: Platform) -> str:
+    from app.platforms.registry import api_base_overrides
+
+    return api_base_overrides().get(platform.value, "")
+
+
+def cmd_add_threads(args: argparse.Namespace, data_dir: Path) -> int:
+    from app.auth import threads
+    from app.platforms.threads import DEFAULT_BASE
+
+    _check_keyring()
+    token = _read_secret("Threads access token: ")
+    connected = asyncio.run(threads.account_from_token(token, api_base=_api_base(Platform.THREADS) or DEFAULT_BASE))
+    return _save(data_dir, connected, args.json)
+
+
+def cmd_add_bluesky(args: argparse.Namespace, data_dir: Path) -> int:
+    from app.auth import bluesky
+
+    _check_keyring()
+    password = _read_secret("App password: ")
+    service = args.service or _api_base(Platform.BLUESKY) or bluesky.DEFAULT_SERVICE
+    connected = asyncio.run(bluesky.sign_in(args.handle, password, service=service))
+    return _save(data_dir, connected, args.json)
+
+
+def cmd_add_mastodon_token(args: argparse.Namespace, data_dir: Path) -> int:
+    from app.auth import mastodon
+
+    _check_keyring()
+    token = _read_secret("Mastodon access token: ")
+    connected = asyncio.run(mastodon.account_from_token(args.server, token))
+    return _save(data_dir, connected, args.json)
+
+
+def cmd_connect_mastodon(args: argparse.Namespace, data_dir: Path) -> int:
+    from app.auth.mastodon import MastodonSignIn
+
+    _check_keyring()
+    sign_in = MastodonSignIn(args.server, timeout=args.timeout)
+
+    def open_url(url: str) -> None:
+        print(f"Open this address in your browser to let Outpost post for you on {sign_in.server}:", flush=True)
+        print(url, flush=True)
+        if not args.no_browser:
+            webbrowser.open(url)
+        print("Waiting for your answer in the browser (Ctrl+C cancels)...", file=sys.stderr, flush=True)
+
+    connected = asyncio.run(sign_in.run(open_url))
+    return _save(data_dir, connected, args.json)
