@@ -19,6 +19,11 @@ security import "$dir/certificate.p12" -k "$keychain" -P "$MACOS_CERTIFICATE_PAS
 rm -f "$dir/certificate.p12"
 # Let codesign use the key without a UI prompt.
 security set-key-partition-list -S apple-tool:,apple: -s -k "$keychain_password" "$keychain" >/dev/null
-# Search this keychain first, keep the user's others.
-security list-keychains -d user -s "$keychain" $(security list-keychains -d user | tr -d '"')
+# Search this keychain first, keep the user's others (a loop, not mapfile: macOS bash is 3.2).
+keychains=("$keychain")
+while IFS= read -r line; do
+    line=${line#"${line%%[![:space:]]*}"}
+    keychains+=("${line//\"/}")
+done < <(security list-keychains -d user)
+security list-keychains -d user -s "${keychains[@]}"
 security find-identity -v -p codesigning "$keychain"
