@@ -1,0 +1,328 @@
+"""Accounts: connect, reconnect, choose the default and remove.
+
+Sign-ins run as asyncio tasks on the window's loop (qasync); the dialog never runs a nested
+event loop. The browser sign-in shows a Cancel button while Outpost waits for the answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QSize, Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.auth import bluesky, threads
+from app.auth.accounts import ConnectedAccount
+from app.auth.disconnect import forget_account
+from app.auth.mastodon import MastodonSignIn
+from app.core.errors import OutpostError
+from app.core.models import AccountInfo, AccountStatus, Platform
+from app.platforms.threads import DEFAULT_BASE as THREADS_BASE
+from app.store.views import AccountView
+from app.ui import icons
+from app.ui.widgets import button, muted, section
+
+if TYPE_CHECKING:
+    from app.engine.runtime import Runtime
+
+log = logging.getLogger("outpost.ui.accounts")
+
+CONNECTABLE = (Platform.BLUESKY, Platform.MASTODON, Platform.THREADS)
+HOW = {
+    Platform.BLUESKY: "Sign in with your handle and an app password (Bluesky: Settings › Privacy and security › "
+                      "App passwords); your main password is never needed.",
+    Platform.MASTODON: "Outpost opens your server's sign-in page in your browser; approve access there and "
+                       "come back here.",
+    Platform.THREADS: "Threads only sends sign-ins to secure web addresses, so paste a long-lived access token "
+                      "made in Meta's developer tools.",
+}
+
+
+class AccountsDialog(QDialog):
+    def __init__(self, runtime: Runtime, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runtime = runtime
+        self._task: asyncio.Task[None] | None = None
+        self._sign_in: MastodonSignIn | None = None
+        # The system browser, never an embedded view (reliability.md O1); tests put a stand-in here.
+        self.open_url: Callable[[str], object] = lambda url: QDesktopServices.openUrl(QUrl(url))
+        self.setWindowTitle("Accounts")
+        self.setMinimumSize(QSize(640, 520))
+
+        self.accounts = QListWidget()
+        self.accounts.setIconSize(QSize(20, 20))
+        self.accounts.setAlternatingRowColors(True)
+        self.accounts.currentRowChanged.connect(lambda _row: self._update_buttons())
+        self.reconnect_button = button("Reconnect", "refresh")
+        self.default_button = button("Make default", "check")
+        self.remove_button = button("Remove", "trash", danger=True)
+        self.reconnect_button.clicked.connect(self.reconnect_selected)
+        self.default_button.clicked.connect(self.make_selected_default)
+        self.remove_button.clicked.connect(self.remove_selected)
+
+        self.platform = QComboBox()
+        for platform in CONNECTABLE:
+            self.platform.addItem(icons.platform_icon(platform), platform.label, platform)
+        self.how = muted()
+        self.forms = QStackedWidget()
+        self.handle, self.app_password, self.pds = QLineEdit(), QLineEdit(), QLineEdit()
+        self.app_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.handle.setPlaceholderText("alice.bsky.social")
+        self.pds.setPlaceholderText("bsky.social (leave empty unless you host your own)")
+        self.server = QLineEdit()
+        self.server.setPlaceholderText("mastodon.social")
+        self.token = QLineEdit()
+        self.token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token.setPlaceholderText("Paste the access token")
+        for rows in ((("Handle", self.handle), ("App password", self.app_password), ("Server", self.pds)),
+                     (("Server", self.server),), (("Access token", self.token),)):
+            page = QWidget()
+            form = QFormLayout(page)
+            form.setContentsMargins(0, 0, 0, 0)
+            for label, field in rows:
+                form.addRow(label, field)
+            self.forms.addWidget(page)
+        self.platform.currentIndexChanged.connect(self._platform_changed)
+
+        self.connect_button = button("Connect", "plus", primary=True)
+        self.connect_button.clicked.connect(self.start_connect)
+        self.cancel_button = button("Cancel sign-in", "close")
+        self.cancel_button.clicked.connect(self.cancel_connect)
+        self.cancel_button.hide()
+        self.copy_button = button("Copy address", "copy", flat=True)
+        self.copy_button.clicked.connect(self._copy_address)
+        self.copy_button.hide()
+        self._address = ""
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = button("Close")
+        close.clicked.connect(self.accept)
+
+        layout = QVBoxLayout(self)
+        layout.setSpacing(10)
+        layout.addWidget(section("Connected accounts"))
+        layout.addWidget(muted("Passwords and tokens stay in your system keyring, never in Outpost's database."))
+        layout.addWidget(self.accounts, 1)
+        row = QHBoxLayout()
+        for b in (self.reconnect_button, self.default_button):
+            row.addWidget(b)
+        row.addStretch(1)
+        row.addWidget(self.remove_button)
+        layout.addLayout(row)
+        layout.addSpacing(8)
+        layout.addWidget(section("Add an account"))
+        layout.addWidget(self.platform)
+        layout.addWidget(self.how)
+        layout.addWidget(self.forms)
+        actions = QHBoxLayout()
+        actions.addWidget(self.connect_button)
+        actions.addWidget(self.cancel_button)
+        actions.addWidget(self.copy_button)
+        actions.addStretch(1)
+        layout.addLayout(actions)
+        layout.addWidget(self.status)
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
+        bottom.addWidget(close)
+        layout.addLayout(bottom)
+
+        self._platform_changed()
+        self.reload()
+
+    # ---- the list ------------------------------------------------------------------------
+    def reload(self) -> None:
+        selected = self.selected()
+        self.accounts.clear()
+        for account in self.runtime.planner.accounts():
+            text = f"{account.display_name or account.handle}   {account.handle} · {account.platform.label}"
+            if account.is_default:
+                text += "   (default)"
+            if account.status is AccountStatus.NEEDS_RECONNECT:
+                text += "   — needs reconnecting"
+            item = QListWidgetItem(icons.platform_icon(account.platform), text)
+            item.setData(Qt.ItemDataRole.UserRole, account.id)
+            self.accounts.addItem(item)
+            if selected is not None and account.id == selected.id:
+                self.accounts.setCurrentItem(item)
+        self._update_buttons()
+
+    def selected(self) -> AccountView | None:
+        item = self.accounts.currentItem()
+        if item is None:
+            return None
+        account_id = int(item.data(Qt.ItemDataRole.UserRole))
+        return next((a for a in self.runtime.planner.accounts() if a.id == account_id), None)
+
+    def _update_buttons(self) -> None:
+        account = self.selected()
+        self.reconnect_button.setEnabled(account is not None and account.platform in CONNECTABLE)
+        self.default_button.setEnabled(account is not None and not account.is_default)
+        self.remove_button.setEnabled(account is not None)
+
+    def make_selected_default(self) -> None:
+        account = self.selected()
+        if account is not None:
+            self.runtime.planner.set_default_account(account.id)
+            self.reload()
+
+    def reconnect_selected(self) -> None:
+        account = self.selected()
+        if account is None or account.platform not in CONNECTABLE:
+            return
+        self.platform.setCurrentIndex(CONNECTABLE.index(account.platform))
+        if account.platform is Platform.BLUESKY:
+            self.handle.setText(account.handle)
+            self.pds.setText(account.server)
+            self.app_password.setFocus()
+            self._say(f"Enter a new app password for {account.handle}, then Connect.")
+        elif account.platform is Platform.MASTODON:
+            self.server.setText(account.server)
+            self.start_connect()
+        else:
+            self.token.setFocus()
+            self._say(f"Paste a new access token for {account.handle}, then Connect.")
+
+    def remove_selected(self) -> None:
+        account = self.selected()
+        if account is None:
+            return
+        box = QMessageBox(QMessageBox.Icon.Warning, "Remove account",
+                          f"Remove {account.display_name or account.handle} ({account.platform.label})? Its "
+                          "unpublished posts are cancelled and its sign-in is deleted from the keyring.",
+                          QMessageBox.StandardButton.Cancel, self)
+        remove = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
+        box.buttonClicked.connect(lambda clicked: self._run(self._remove(account)) if clicked is remove else None)
+        box.open()  # never exec(): the loop keeps running
+
+    async def _remove(self, account: AccountView) -> None:
+        cancelled = self.runtime.planner.remove_account(account.id)
+        info = AccountInfo(account.id, account.platform, account.handle, account.display_name, account.timezone,
+                           account.server, dict(account.settings))
+        notes = await forget_account(info, self.runtime.secrets, api_base=dict(self.runtime.context.api_base))
+        self.reload()
+        self._say(" ".join([f"Removed {account.handle}; {cancelled} unpublished post(s) cancelled.", *notes]))
+
+    # ---- connecting ---------------------------------------------------------------------
+    def _platform_changed(self) -> None:
+        platform = self.current_platform()
+        self.forms.setCurrentIndex(CONNECTABLE.index(platform))
+        for i in range(self.forms.count()):  # size the stack to the page shown, not the tallest one
+            policy = QSizePolicy.Policy.Preferred if i == self.forms.currentIndex() else QSizePolicy.Policy.Ignored
+            page = self.forms.widget(i)
+            if page is not None:
+                page.setSizePolicy(QSizePolicy.Policy.Preferred, policy)
+        self.forms.adjustSize()
+        self.how.setText(HOW[platform])
+        self.connect_button.setText("Sign in with browser" if platform is Platform.MASTODON else "Connect")
+
+    def current_platform(self) -> Platform:
+        return Platform(self.platform.currentData())
+
+    def start_connect(self) -> None:
+        if self._task is not None and not self._task.done():
+            return
+        self._run(self._connect(self.current_platform()))
+
+    def cancel_connect(self) -> None:
+        if self._sign_in is not None:
+            self._sign_in.cancel()
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        self._busy(False)
+        self._say("Sign-in cancelled.")
+
+    def _run(self, coro: Coroutine[Any, Any, None]) -> None:
+        self._task = asyncio.ensure_future(coro)
+
+    async def _connect(self, platform: Platform) -> None:
+        self._busy(True)
+        try:
+            self.runtime.secrets.get(0)  # no keyring: say so before anything is sent
+            connected = await self._sign_in_to(platform)
+            account = self.runtime.planner.add_account(
+                connected.platform, connected.handle, display_name=connected.display_name,
+                server=connected.server, settings=connected.settings)
+            try:
+                self.runtime.secrets.put(account.id, connected.secrets)
+            except OutpostError:
+                self.runtime.planner.remove_account(account.id)
+                raise
+            self.app_password.clear()
+            self.token.clear()
+            self.reload()
+            self._say(f"Connected {connected.label}.")
+        except asyncio.CancelledError:
+            self._say("Sign-in cancelled.")
+        except OutpostError as exc:
+            self._say(str(exc), error=True)
+        except Exception as exc:
+            log.exception("connecting %s failed", platform.value)
+            self._say(f"Connecting failed unexpectedly ({type(exc).__name__}). Details are in the log.", error=True)
+        finally:
+            self._sign_in = None
+            self._busy(False)
+
+    async def _sign_in_to(self, platform: Platform) -> ConnectedAccount:
+        api_base = self.runtime.context.api_base
+        if platform is Platform.BLUESKY:
+            service = self.pds.text().strip() or api_base.get("bluesky") or bluesky.DEFAULT_SERVICE
+            if "://" not in service:
+                service = "https://" + service
+            self._say("Signing in to Bluesky…")
+            return await bluesky.sign_in(self.handle.text(), self.app_password.text(), service=service)
+        if platform is Platform.THREADS:
+            self._say("Checking the token with Threads…")
+            return await threads.account_from_token(self.token.text(), api_base=api_base.get("threads") or THREADS_BASE)
+        self._sign_in = MastodonSignIn(self.server.text())
+        return await self._sign_in.run(self._open_browser)
+
+    def _open_browser(self, url: str) -> None:
+        self._address = url
+        self.copy_button.show()
+        self._say("Waiting for your answer in the browser. If no browser tab opened, use Copy address and "
+                  "paste it into your browser.")
+        self.open_url(url)
+
+    def _copy_address(self) -> None:
+        clipboard = QGuiApplication.clipboard()
+        if clipboard is not None and self._address:
+            clipboard.setText(self._address)
+            self._say("Address copied. Paste it into your browser; Outpost is waiting for the answer.")
+
+    def _busy(self, busy: bool) -> None:
+        self.connect_button.setEnabled(not busy)
+        self.platform.setEnabled(not busy)
+        self.forms.setEnabled(not busy)
+        self.cancel_button.setVisible(busy)
+        if not busy:
+            self.copy_button.hide()
+            self._address = ""
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setProperty("role", "error" if error else "muted")
+        self.status.setStyleSheet("color: #d64545;" if error else "")
+
+    def done(self, result: int) -> None:
+        if self._task is not None and not self._task.done():
+            self.cancel_connect()
+        super().done(result)

@@ -1,0 +1,148 @@
+"""The Accounts dialog: connect each platform, cancel a browser sign-in, make default, remove."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from app.auth.secrets import KeyringSecrets
+from app.core.models import Platform
+from app.engine.runtime import Runtime
+from app.ui.accounts_dialog import CONNECTABLE, AccountsDialog
+from tests.fakes.bluesky import FakeBluesky
+from tests.fakes.mastodon import FakeMastodon
+from tests.fakes.support import browser
+from tests.fakes.threads import FakeThreads
+
+SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+
+
+@pytest.fixture
+def runtime(tmp_path: Path) -> Iterator[Runtime]:
+    rt = Runtime.open(tmp_path / "data", exclusive=False)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def dialog(qtbot, runtime: Runtime) -> AccountsDialog:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui import theme
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    theme.apply(app)
+    d = AccountsDialog(runtime)
+    qtbot.addWidget(d)
+    d.show()
+    return d
+
+
+async def _settle(d: AccountsDialog) -> None:
+    assert d._task is not None
+    await asyncio.wait_for(asyncio.shield(d._task), 10)
+
+
+def _choose(d: AccountsDialog, platform: Platform) -> None:
+    d.platform.setCurrentIndex(CONNECTABLE.index(platform))
+
+
+async def test_connecting_bluesky_lists_the_account_and_keeps_the_password_in_the_keyring(dialog) -> None:
+    with FakeBluesky() as fake:
+        _choose(dialog, Platform.BLUESKY)
+        assert "app password" in dialog.how.text()
+        dialog.handle.setText(fake.handle)
+        dialog.app_password.setText(fake.app_password)
+        dialog.pds.setText(fake.url)
+        dialog.connect_button.click()
+        await _settle(dialog)
+    assert dialog.status.text() == "Connected alice.test (Bluesky)."
+    assert dialog.accounts.count() == 2 and dialog.app_password.text() == ""
+    account = next(a for a in dialog.runtime.planner.accounts() if a.platform is Platform.BLUESKY)
+    assert (KeyringSecrets().get(account.id) or {})["app_password"] == fake.app_password
+
+
+async def test_a_refused_sign_in_says_why(dialog) -> None:
+    with FakeBluesky() as fake:
+        _choose(dialog, Platform.BLUESKY)
+        dialog.handle.setText(fake.handle)
+        dialog.app_password.setText("nope-nope-nope-nope")
+        dialog.pds.setText(fake.url)
+        dialog.connect_button.click()
+        await _settle(dialog)
+    assert "App passwords" in dialog.status.text() and dialog.accounts.count() == 1
+
+
+async def test_mastodon_signs_in_through_the_browser_with_a_cancel_button_while_waiting(dialog) -> None:
+    opened: list[str] = []
+    with FakeMastodon() as fake:
+        _choose(dialog, Platform.MASTODON)
+        dialog.server.setText(fake.url)
+        dialog.open_url = opened.append
+        dialog.connect_button.click()
+        for _ in range(100):
+            if opened:
+                break
+            await asyncio.sleep(0.02)
+        assert dialog.cancel_button.isVisible() and not dialog.connect_button.isEnabled()
+        assert "Waiting for your answer" in dialog.status.text() and dialog.copy_button.isVisible()
+        dialog.copy_button.click()
+        from PySide6.QtGui import QGuiApplication
+
+        assert QGuiApplication.clipboard().text() == opened[0]
+        dialog.grab().save(str(_shot("accounts_dialog_waiting.png")))
+        visit, visits = browser()
+        visit(opened[0])
+        await _settle(dialog)
+        await visits[0]
+    assert dialog.status.text() == "Connected Alice Example (Mastodon)."
+    assert not dialog.cancel_button.isVisible()
+
+
+async def test_cancel_stops_the_browser_sign_in(dialog) -> None:
+    with FakeMastodon() as fake:
+        _choose(dialog, Platform.MASTODON)
+        dialog.server.setText(fake.url)
+        dialog.open_url = lambda url: None
+        dialog.connect_button.click()
+        for _ in range(100):
+            if dialog._sign_in is not None and dialog._sign_in.listener.is_listening:
+                break
+            await asyncio.sleep(0.02)
+        listener = dialog._sign_in.listener if dialog._sign_in else None
+        dialog.cancel_button.click()
+        await asyncio.sleep(0.05)
+    assert dialog.status.text() == "Sign-in cancelled."
+    assert listener is not None and not listener.is_listening
+    assert dialog.accounts.count() == 1 and dialog.connect_button.isEnabled()
+
+
+async def test_threads_token_then_make_default_then_remove(dialog, qtbot) -> None:  # type: ignore[no-untyped-def]
+    with FakeThreads() as fake:
+        dialog.runtime.context.api_base = {"threads": fake.url}
+        _choose(dialog, Platform.THREADS)
+        dialog.token.setText(fake.issue_token())
+        dialog.connect_button.click()
+        await _settle(dialog)
+        assert dialog.status.text() == "Connected Alice on Threads (Threads)."
+        dialog.accounts.setCurrentRow(1)
+        dialog.default_button.click()
+        assert "(default)" in dialog.accounts.item(1).text()
+        dialog.grab().save(str(_shot("accounts_dialog.png")))
+        dialog.remove_button.click()
+        box = dialog.findChild(QMessageBox)
+        assert box is not None
+        next(b for b in box.buttons() if b.text() == "Remove").click()
+        await _settle(dialog)
+    assert dialog.accounts.count() == 1
+    assert "Removed alice.threads" in dialog.status.text() and "Website permissions" in dialog.status.text()
+
+
+def _shot(name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    return SHOTS / name
