@@ -130,6 +130,7 @@ class FakeServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
         self.routes()
 
     # ---- to override -------------------------------------------------------------------
@@ -191,11 +192,13 @@ class FakeServer:
                 loop.run_forever()
             finally:
                 server.close()
+                for writer in list(self._writers):  # idle keep-alive connections end their handlers
+                    writer.close()
                 tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+                if tasks:
+                    loop.run_until_complete(asyncio.wait(tasks, timeout=2))
                 for task in tasks:
                     task.cancel()
-                if tasks:
-                    loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
                 loop.close()
 
         self._thread = threading.Thread(target=run, name=f"fake-{self.name}", daemon=True)
@@ -224,6 +227,7 @@ class FakeServer:
 
     # ---- internals ---------------------------------------------------------------------
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
         try:
             while True:
                 line = await reader.readline()
@@ -250,6 +254,7 @@ class FakeServer:
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):
             pass
         finally:
+            self._writers.discard(writer)
             with contextlib.suppress(Exception):
                 writer.close()
 
