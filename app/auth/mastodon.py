@@ -12,7 +12,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 
 from app.auth.accounts import ConnectedAccount, ConnectionFailed
-from app.auth.loopback import LoopbackListener
+from app.auth.loopback import AuthCancelled, LoopbackListener
 from app.auth.pkce import PendingAuthorization
 from app.core.models import Platform
 from app.core.redact import register_secret
@@ -128,7 +128,7 @@ class MastodonSignIn:
                 register_secret(client_secret)
                 self.authorization_url = self._authorization_url(client_id, pending)
                 if self._cancelled:
-                    self.listener.cancel()
+                    raise AuthCancelled("Sign-in cancelled.")
                 open_url(self.authorization_url)
                 code = await self.listener.wait()
                 token = await _call(client, "POST", "/oauth/token", "finishing the sign-in", data={

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app.auth.disconnect import forget_account
+from app.auth.loopback import AuthCancelled
 from app.auth.mastodon import MastodonSignIn
 from app.auth.secrets import KeyringSecrets
 from app.core.models import AccountInfo, Platform
@@ -33,3 +36,17 @@ async def test_a_failed_revocation_still_deletes_the_secrets_and_says_what_to_do
     notes = await forget_account(account, secrets, tuning=FAST)
     assert "Authorized apps" in notes[0]
     assert secrets.get(6) is None
+
+
+async def test_a_sign_in_cancelled_before_the_browser_opens_never_opens_it() -> None:
+    with FakeMastodon() as fake:
+        sign_in = MastodonSignIn(fake.url, tuning=FAST, timeout=5)
+        opened: list[str] = []
+
+        def open_url(url: str) -> None:
+            opened.append(url)
+
+        sign_in.cancel()
+        with pytest.raises(AuthCancelled):
+            await sign_in.run(open_url)
+        assert opened == [] and not sign_in.listener.is_listening

@@ -11,7 +11,7 @@ import pytest
 from app.auth.bluesky import SignInRefused, sign_in
 from app.auth.secrets import KeyringSecrets
 from app.core.errors import PublishError
-from app.core.models import AccountInfo, ErrorKind, MediaItem, Platform, PostContent
+from app.core.models import AccountInfo, ErrorKind, MediaItem, MediaKind, Platform, PostContent
 from app.platforms.base import ReconcileStatus
 from app.platforms.bluesky import BlueskyAdapter, new_tid
 from tests.fakes.bluesky import FakeBluesky
@@ -201,3 +201,14 @@ async def test_429_honours_retry_after(adapter, account, bluesky_fake) -> None:
 def test_record_keys_are_sortable_tids() -> None:
     earlier, later = new_tid(1_700_000_000_000_000), new_tid(1_700_000_000_000_001 + 2000)
     assert len(earlier) == 13 and earlier < later
+
+
+async def test_a_video_is_uploaded_as_a_blob_and_embedded(adapter, account, bluesky_fake, tmp_path) -> None:
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\0" * 1000)
+    media = MediaItem(str(clip), kind=MediaKind.VIDEO, mime_type="video/mp4", alt_text="a clip")
+    await adapter.publish(job(account, PostContent("Watch", media=(media,))), MemoryJournal())
+    [post] = bluesky_fake.published()
+    embed = post["value"]["embed"]
+    assert embed["$type"] == "app.bsky.embed.video" and embed["alt"] == "a clip"
+    assert bluesky_fake.blobs[embed["video"]["ref"]["$link"]]["mimeType"] == "video/mp4"
