@@ -64,6 +64,14 @@ def register(sub: Any) -> None:
     mc.add_argument("--json", action="store_true")
     mc.set_defaults(handler=cmd_connect_mastodon)
 
+    tc = connect_sub.add_parser("threads", help="sign in to Threads in your browser, then paste the address it "
+                                "ends on (Meta only redirects to https addresses)")
+    tc.add_argument("--app-id", required=True, help="your Meta app's Threads app id")
+    tc.add_argument("--redirect-uri", required=True,
+                    help="the https redirect address registered for the app, e.g. https://127.0.0.1:8443/callback/threads")
+    tc.add_argument("--json", action="store_true")
+    tc.set_defaults(handler=cmd_connect_threads)
+
     rm = acc.add_parser("remove", help="remove an account, its secrets, and cancel its unpublished posts")
     rm.add_argument("account", help="account id, handle or name")
     rm.set_defaults(handler=cmd_remove)
@@ -207,4 +215,22 @@ def cmd_connect_mastodon(args: argparse.Namespace, data_dir: Path) -> int:
         print("Waiting for your answer in the browser (Ctrl+C cancels)...", file=sys.stderr, flush=True)
 
     connected = asyncio.run(sign_in.run(open_url))
+    return _save(data_dir, connected, args.json)
+
+
+def cmd_connect_threads(args: argparse.Namespace, data_dir: Path) -> int:
+    from app.auth.threads import AUTHORIZE_URL, ThreadsBrowserSignIn
+    from app.platforms.threads import DEFAULT_BASE
+
+    _check_keyring()
+    secret = _read_secret("Threads app secret: ")
+    api_base = _api_base(Platform.THREADS)
+    sign_in = ThreadsBrowserSignIn(args.app_id, secret, args.redirect_uri, api_base=api_base or DEFAULT_BASE,
+                                   authorize_url=f"{api_base}/oauth/authorize" if api_base else AUTHORIZE_URL)
+    print("Open this address in your browser and allow Outpost to post for you:", flush=True)
+    print(sign_in.authorization_url, flush=True)
+    print("Threads then sends your browser to an address that may not load; copy that whole address.",
+          file=sys.stderr, flush=True)
+    pasted = input("Paste the address your browser shows: ") if sys.stdin.isatty() else sys.stdin.readline()
+    connected = asyncio.run(sign_in.finish(pasted))
     return _save(data_dir, connected, args.json)

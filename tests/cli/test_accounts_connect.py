@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import httpx
 import pytest
 
 from app.cli import main
+from tests.cli.conftest import ROOT
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.threads import FakeThreads
@@ -103,3 +106,23 @@ def test_connect_mastodon_prints_the_address_and_waits_for_the_browser(cli, mast
     assert len(mastodon.token_requests) == 1 and mastodon.token_requests[0]["code_verifier"]
     [account] = [a for a in cli.json("accounts", "list") if a["platform"] == "mastodon"]  # type: ignore[union-attr]
     assert account["handle"] == "@alice@127.0.0.1"
+
+
+def test_connect_threads_by_pasting_the_address_the_browser_shows(cli) -> None:  # type: ignore[no-untyped-def]
+    with FakeThreads() as fake:
+        env = cli.env()
+        env["OUTPOST_API_BASE_THREADS"] = fake.url
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app", "accounts", "connect", "threads", "--app-id", fake.app_id,
+             "--redirect-uri", "https://127.0.0.1:8443/callback/threads"],
+            env=env, cwd=ROOT, text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write(fake.app_secret + "\n")
+        process.stdin.flush()
+        process.stdout.readline()
+        url = process.stdout.readline().strip()
+        landing = httpx.get(url, timeout=5).headers["location"]  # where Meta sends the browser
+        out, err = process.communicate(landing + "\n", timeout=30)
+    assert process.returncode == 0, err
+    assert "Connected Alice on Threads (Threads)" in out
+    assert fake.app_secret not in out + err
