@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSize, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -49,6 +49,7 @@ from app.ui.details import DetailsPanel
 from app.ui.editor.dialog import PostEditor
 from app.ui.header import HeaderBar
 from app.ui.health import ActivityView, HealthBar
+from app.ui.qt import timer
 from app.ui.settings import flag, window_settings
 from app.ui.sidebar import Sidebar
 from app.ui.toast import Toast
@@ -82,9 +83,9 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(QSize(1000, 660))
         self._build()
         self._build_actions()
-        self._refresh_timer = QTimer(self, singleShot=True, interval=30)
+        self._refresh_timer = timer(self, 30, single_shot=True)
         self._refresh_timer.timeout.connect(self.reload)
-        self._tick = QTimer(self, interval=30_000)
+        self._tick = timer(self, 30_000)
         self._tick.timeout.connect(self._on_tick)
         self._tick.start()
         self._unsubscribe = runtime.subscribe(self._on_change)
@@ -191,7 +192,8 @@ class MainWindow(QMainWindow):
         self.sidebar.manage.setVisible(self.accounts_action.isVisible())
         file_menu.addAction(self.accounts_action)
         file_menu.addSeparator()
-        self.autostart_action = QAction("Launch at login", self, checkable=True)
+        self.autostart_action = QAction("Launch at login", self)
+        self.autostart_action.setCheckable(True)
         self.autostart_action.toggled.connect(self._set_autostart)
         file_menu.addAction(self.autostart_action)
         file_menu.addSeparator()

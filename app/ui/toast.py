@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from app.ui.qt import timer
 
 
 class Toast(QFrame):
@@ -29,7 +31,7 @@ class Toast(QFrame):
         layout.addWidget(self.label, 1)
         layout.addWidget(self.action)
         layout.addWidget(self.close_button)
-        self._timer = QTimer(self, singleShot=True)
+        self._timer = timer(self, 6000, single_shot=True)
         self._timer.timeout.connect(self.hide)
         self.close_button.clicked.connect(self.hide)
         self.action.clicked.connect(self._run_action)

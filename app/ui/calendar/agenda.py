@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, tzinfo
 
-from PySide6.QtCore import QPoint, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QFont,
     QFontMetrics,
@@ -32,6 +32,7 @@ from app.store.views import AccountView, PostView
 from app.ui import icons, theme
 from app.ui.calendar.chips import chip_font
 from app.ui.calendar.timeline import first_words, local_wall, range_utc
+from app.ui.qt import timer
 
 ATTENTION = {PostStatus.FAILED, PostStatus.NEEDS_REVIEW, PostStatus.MISSED}
 DAY_ROW = 34
@@ -219,7 +220,8 @@ class AgendaView(QWidget):
         self.clock: Callable[[], datetime] = utcnow
         self.cursor_day = local_wall(self.clock(), tz).date()
         self.posts: list[PostView] = []
-        self.search = QLineEdit(placeholderText="Search posts")
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search posts")
         self.search.setClearButtonEnabled(True)
         self.search.addAction(icons.icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.account_filter = QComboBox()
@@ -252,7 +254,7 @@ class AgendaView(QWidget):
         layout.setSpacing(0)
         layout.addLayout(bar)
         layout.addWidget(self.list, 1)
-        self._debounce = QTimer(self, singleShot=True, interval=200)
+        self._debounce = timer(self, 200, single_shot=True)
         self._debounce.timeout.connect(self.rangeChanged.emit)
         self.search.textChanged.connect(lambda _t: self._debounce.start())
         for combo in (self.account_filter, self.platform_filter, self.status_filter):

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
@@ -36,6 +36,7 @@ from app.ui.editor.counters import AdapterFor, CounterBar, OverLimitHighlighter,
 from app.ui.editor.media import MediaStrip
 from app.ui.editor.preview import PreviewTabs, render_html
 from app.ui.editor.schedule import ScheduleFields
+from app.ui.qt import timer
 from app.ui.widgets import button, section
 
 FIELDS = ("account", "text", "media", "first_comment", "scheduled_at")
@@ -74,7 +75,7 @@ class PostEditor(QDialog):
         self.setWindowIcon(icons.app_icon())
         self.setSizeGripEnabled(True)
         self.setMinimumSize(820, 600)
-        self._validate_timer = QTimer(self, singleShot=True, interval=120)
+        self._validate_timer = timer(self, 120, single_shot=True)
         self._validate_timer.timeout.connect(self.refresh)
         self._build()
         self._load(post, at)
