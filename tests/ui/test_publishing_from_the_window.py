@@ -85,7 +85,7 @@ def test_without_a_tray_closing_asks_whether_to_keep_publishing(qtbot, window, m
     qtbot.waitUntil(lambda: not window.isVisible())
     window.show()
     window.close()
-    box = [b for b in window.findChildren(QMessageBox, "backgroundQuestion") if b.isVisible()][0]
+    box = next(b for b in window.findChildren(QMessageBox, "backgroundQuestion") if b.isVisible())
     with qtbot.waitSignal(window.quitRequested):
         next(b for b in box.buttons() if b.text() == "Quit Outpost").click()
 
