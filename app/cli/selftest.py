@@ -92,6 +92,7 @@ def run_self_test(*, allow_no_keyring: bool = False, report: Path | None = None,
         data_dir = Path(tmp) / "data"
         checks: list[tuple[str, Callable[[], str]]] = [
             ("qt", check_qt),
+            ("modules", check_modules),
             ("resources", check_resources),
             ("keyring", lambda: check_keyring(allow_no_keyring)),
             ("timezone", check_timezone),
@@ -142,6 +143,31 @@ def check_qt() -> str:
     if svg.isNull() or svg.pixmap(64, 64).isNull():
         raise CheckFailed("Qt cannot render the SVG icon (iconengines/imageformats svg plugins missing?)")
     return f"Qt {pyside_version} on the {qapp.platformName()} platform, widgets, PNG and SVG icons"  # type: ignore[attr-defined]
+
+
+# Modules that run something when imported: alembic's env.py and `python -m` entry points.
+_NOT_IMPORTABLE = ("app.store.migrations", "__main__")
+MIN_APP_MODULES = 20  # fewer means the frozen importer could not list the package
+
+
+def check_modules() -> str:
+    """Import every module of the app: a frozen build that left out a dependency fails here."""
+    import importlib
+    import pkgutil
+
+    names = [info.name for info in pkgutil.walk_packages(app.__path__, "app.")
+             if not any(part in info.name for part in _NOT_IMPORTABLE)]
+    failed = []
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:
+            failed.append(f"{name} ({type(exc).__name__}: {exc})")
+    if failed:
+        raise CheckFailed(f"{len(failed)} of {len(names)} modules fail to import: {'; '.join(failed[:3])}")
+    if len(names) < MIN_APP_MODULES:
+        raise CheckFailed(f"only {len(names)} app modules found; the bundle is missing most of the app")
+    return f"all {len(names)} app modules import"
 
 
 def check_resources() -> str:

@@ -15,7 +15,7 @@ from keyring.backends import fail, null
 from app.cli import build_parser, selftest
 
 ROOT = Path(__file__).resolve().parents[2]
-CHECKS = ("qt", "resources", "keyring", "timezone", "spreadsheet", "tls", "engine")
+CHECKS = ("qt", "modules", "resources", "keyring", "timezone", "spreadsheet", "tls", "engine")
 
 
 def test_self_test_from_source_publishes_a_sandbox_post_and_passes(tmp_path: Path) -> None:
@@ -71,7 +71,8 @@ def test_one_failed_check_fails_the_run_and_the_others_still_run(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     ran: list[str] = []
-    for name in ("check_qt", "check_resources", "check_timezone", "check_spreadsheet", "check_tls"):
+    for name in ("check_qt", "check_modules", "check_resources", "check_timezone", "check_spreadsheet",
+                 "check_tls"):
         monkeypatch.setattr(selftest, name, lambda name=name: ran.append(name) or "fine")
     monkeypatch.setattr(selftest, "check_keyring", lambda allow: (_ for _ in ()).throw(
         selftest.CheckFailed("no usable keyring")))
@@ -83,22 +84,23 @@ def test_one_failed_check_fails_the_run_and_the_others_still_run(
 
     lines = out.getvalue().splitlines()
     assert status == 1
-    assert len(ran) == 5
+    assert len(ran) == 6
     assert "FAIL  keyring       no usable keyring" in lines
     assert "FAIL  engine        ZeroDivisionError: division by zero" in lines
-    assert lines[-1] == "self-test FAILED: keyring, engine (5 of 7 checks passed)"
+    assert lines[-1] == "self-test FAILED: keyring, engine (6 of 8 checks passed)"
     assert report.read_text(encoding="utf-8") == out.getvalue()
 
 
 def test_every_check_passing_exits_zero(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("check_qt", "check_resources", "check_timezone", "check_spreadsheet", "check_tls"):
+    for name in ("check_qt", "check_modules", "check_resources", "check_timezone", "check_spreadsheet",
+                 "check_tls"):
         monkeypatch.setattr(selftest, name, lambda: "fine")
     monkeypatch.setattr(selftest, "check_keyring", lambda allow: "fine")
     monkeypatch.setattr(selftest, "check_engine", lambda data_dir, timeout: "fine")
     out = io.StringIO()
 
     assert selftest.run_self_test(out=out) == 0
-    assert out.getvalue().splitlines()[-1] == "self-test passed (7 of 7 checks passed)"
+    assert out.getvalue().splitlines()[-1] == "self-test passed (8 of 8 checks passed)"
 
 
 def test_time_zones_spreadsheets_and_tls_work_in_this_environment() -> None:
