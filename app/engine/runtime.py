@@ -176,7 +176,8 @@ class Runtime:
         self._emit(kind)
 
     def _publisher_changed(self, kind: str) -> None:
-        self._write_state()
+        if kind == "publisher":
+            self._write_state()
         self._emit(kind)
 
     def _write_state(self) -> None:
