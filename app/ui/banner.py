@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from app.store.views import PostView
 from app.ui import icons
 from app.ui.calendar.timeline import first_words, local_wall
-from app.ui.widgets import button, clear_layout
+from app.ui.widgets import ElidedLabel, button, clear_layout
 
 SHOWN = 4
 
@@ -76,8 +76,10 @@ class MissedBanner(QFrame):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         when = local_wall(post.scheduled_at, self.tz).strftime("%a %d %b %H:%M") if post.scheduled_at else ""
-        label = QLabel(f"<b>{when}</b>  {first_words(post.text, 70)}")
-        label.setTextFormat(Qt.TextFormat.RichText)
+        stamp = QLabel(when)
+        stamp.setStyleSheet("font-weight: 600;")
+        layout.addWidget(stamp)
+        label = ElidedLabel(first_words(post.text, 200))
         label.setToolTip(post.text)
         layout.addWidget(label, 1)
         for text, signal, value in (("Publish now", self.publishRequested, [post.id]),

@@ -79,7 +79,7 @@ class DetailsPanel(QFrame):
         pl.addWidget(self.scroller, 1)
         pl.addWidget(separator())
         self.action_bar = QWidget()
-        grid = QGridLayout(self.action_bar)
+        self.action_grid = grid = QGridLayout(self.action_bar)
         grid.setContentsMargins(12, 10, 12, 12)
         grid.setSpacing(6)
         self.edit_button = button("Edit", "edit", primary=True)
@@ -88,12 +88,12 @@ class DetailsPanel(QFrame):
         self.cancel_button = button("Cancel post", "close")
         self.duplicate_button = button("Duplicate", "copy")
         self.delete_button = button("Delete…", "trash", danger=True)
-        for i, (b, name) in enumerate((
+        self.buttons = (
             (self.edit_button, "edit"), (self.publish_button, "publish_now"), (self.retry_button, "retry"),
             (self.duplicate_button, "duplicate"), (self.cancel_button, "cancel"), (self.delete_button, "delete"),
-        )):
+        )
+        for b, name in self.buttons:
             b.clicked.connect(lambda _c=False, n=name: self._emit(n))
-            grid.addWidget(b, i // 2, i % 2)
         pl.addWidget(self.action_bar)
         self.stack.addWidget(page)
         layout = QVBoxLayout(self)
@@ -118,6 +118,14 @@ class DetailsPanel(QFrame):
         self.retry_button.setVisible(s in RETRYABLE)
         self.cancel_button.setVisible(s in CANCELLABLE)
         self.delete_button.setEnabled(s is not PostStatus.PUBLISHING)
+        self.duplicate_button.setVisible(True)
+        self.delete_button.setVisible(True)
+        # Pack the buttons that apply two by two, so no gap is left where one is hidden.
+        for b, _name in self.buttons:
+            self.action_grid.removeWidget(b)
+        shown = [b for b, _name in self.buttons if not b.isHidden()]
+        for i, b in enumerate(shown):
+            self.action_grid.addWidget(b, i // 2, i % 2)
         self.stack.setCurrentIndex(1)
 
     def _build(self, post: PostView, attempts: list[AttemptView]) -> None:

@@ -154,7 +154,7 @@ class MainWindow(QMainWindow):
         h.stepRequested.connect(self.step)
         h.todayRequested.connect(self.go_today)
         h.newPostRequested.connect(lambda: self.open_editor())
-        h.sidebarToggled.connect(lambda: self.sidebar.setVisible(not self.sidebar.isVisible()))
+        h.sidebarToggled.connect(self._toggle_sidebar)
         for canvas in (self.month, self.week):
             canvas.moveRequested.connect(self.move_posts)
             canvas.duplicateRequested.connect(self.offer_duplicate)
@@ -287,6 +287,10 @@ class MainWindow(QMainWindow):
         self.agenda.set_status_filter(status)
         self.set_view("agenda")
 
+    def _toggle_sidebar(self) -> None:
+        self._sidebar_auto_hidden = False
+        self.sidebar.setVisible(not self.sidebar.isVisible())
+
     def _range_changed(self) -> None:
         self.reload()
 
@@ -350,8 +354,15 @@ class MainWindow(QMainWindow):
         if post is None:
             self.details.clear()
             self.details.hide()
+            if getattr(self, "_sidebar_auto_hidden", False):
+                self._sidebar_auto_hidden = False
+                self.sidebar.show()
             return
         self.details.show_post(post, self.planner.attempts(post.id))
+        if not self.details.isVisible() and self.width() < 1200 and self.sidebar.isVisible():
+            # A narrow window keeps the calendar usable: the sidebar steps aside for the details.
+            self.sidebar.hide()
+            self._sidebar_auto_hidden = True
         self.details.show()
 
     # -- changes ------------------------------------------------------------------------------

@@ -209,16 +209,19 @@ class Sidebar(QFrame):
 
     def set_accounts(self, accounts: list[AccountView]) -> None:
         self.accounts.clear()
-        for a in accounts:
-            item = QListWidgetItem(_dot_icon(icons.platform_icon(a.platform), theme.ACCOUNT_DOTS[a.status]),
-                                   a.display_name or a.handle)
+        names = [a.display_name or a.handle for a in accounts]
+        for a, name in zip(accounts, names, strict=True):
+            # The same name on several platforms: say which is which.
+            label = f"{name} · {a.platform.label}" if names.count(name) > 1 else name
+            item = QListWidgetItem(_dot_icon(icons.platform_icon(a.platform), theme.ACCOUNT_DOTS[a.status]), label)
             state = {"active": "Connected", "needs_reconnect": "Needs reconnecting", "disabled": "Disabled"}[a.status.value]
             item.setToolTip(f"{a.label}\n{state}")
             self.accounts.addItem(item)
         if not accounts:
             self.accounts.addItem(QListWidgetItem("No accounts yet"))
         rows = max(1, len(accounts))
-        self.accounts.setFixedHeight(min(6, rows) * 30 + 6)
+        row_height = max(self.accounts.sizeHintForRow(0), 24)
+        self.accounts.setFixedHeight(min(7, rows) * (row_height + 2) + 8)
 
     def set_counts(self, counts: dict[PostStatus, int]) -> None:
         for status, row in self.rows.items():

@@ -146,6 +146,23 @@ def style_sheet(palette: QPalette) -> str:
     return template
 
 
+def dark_palette() -> QPalette:
+    """A dark palette for previews and screenshots where the OS gives none."""
+    pal = QPalette()
+    roles = {
+        QPalette.ColorRole.Window: "#1f2125", QPalette.ColorRole.Base: "#17181b",
+        QPalette.ColorRole.AlternateBase: "#22252a", QPalette.ColorRole.Text: "#e6e8eb",
+        QPalette.ColorRole.WindowText: "#e6e8eb", QPalette.ColorRole.Button: "#2a2d33",
+        QPalette.ColorRole.ButtonText: "#e6e8eb", QPalette.ColorRole.Highlight: "#4c8df6",
+        QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.PlaceholderText: "#8a8f98",
+        QPalette.ColorRole.ToolTipBase: "#2a2d33", QPalette.ColorRole.ToolTipText: "#e6e8eb",
+        QPalette.ColorRole.Link: "#6fa8ff",
+    }
+    for role, color in roles.items():
+        pal.setColor(role, QColor(color))
+    return pal
+
+
 def apply(app: QApplication) -> None:
     """(Re)apply the style sheet for the current palette."""
     app.setStyleSheet(style_sheet(app.palette()))

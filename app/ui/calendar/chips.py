@@ -71,13 +71,15 @@ def paint_chip(
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, stamp)
         x += QFontMetrics(bold).horizontalAdvance(stamp) + 5
         painter.setFont(font)
-    for platform in post.platforms[:3]:
+    # Narrow chips keep room for the words: fewer glyphs, or none.
+    glyphs = 3 if rect.width() >= 150 else 1 if rect.width() >= 110 else 0
+    for platform in post.platforms[:glyphs]:
         if x + ICON > rect.right() - 4:
             break
         icons.paint_platform(painter, platform, QRectF(x, rect.top() + (line_h - ICON) / 2, ICON, ICON))
         x += ICON + 2
-    if len(post.platforms) > 3:
-        more = f"+{len(post.platforms) - 3}"
+    if glyphs and len(post.platforms) > glyphs:
+        more = f"+{len(post.platforms) - glyphs}"
         painter.setPen(theme.muted_text(palette))
         painter.drawText(QRectF(x, rect.top(), 24, line_h), Qt.AlignmentFlag.AlignVCenter, more)
         x += fm.horizontalAdvance(more) + 2

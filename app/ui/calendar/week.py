@@ -240,7 +240,7 @@ class WeekView(CalendarCanvas):
             p.drawLine(int(GUTTER - 6), int(y), vp.width(), int(y))
             p.setPen(QPen(faint, 1, Qt.PenStyle.DotLine))
             p.drawLine(GUTTER, int(y + HOUR / 2), vp.width(), int(y + HOUR / 2))
-            if 0 < hour < 24:
+            if 0 < hour < 24 and y > 6:
                 p.setPen(muted)
                 p.drawText(QRectF(0, y - 8, GUTTER - 10, 16), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{hour:02d}:00")
         p.setPen(QPen(line, 1))

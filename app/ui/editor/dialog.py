@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QSplitter,
     QTabBar,
     QToolButton,
@@ -98,7 +97,7 @@ class PostEditor(QDialog):
         for a in self.accounts:
             b = QToolButton()
             b.setCheckable(True)
-            b.setText(a.display_name or a.handle)
+            b.setText(_label(a))
             b.setIcon(icons.platform_icon(a.platform))
             b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             b.setToolTip(a.label)
@@ -126,7 +125,7 @@ class PostEditor(QDialog):
         form.addWidget(self.text_tabs)
         self.text = QPlainTextEdit()
         self.text.setPlaceholderText("What do you want to say?")
-        self.text.setMinimumHeight(150)
+        self.text.setMinimumHeight(120)
         self.text.setTabChangesFocus(True)
         self.highlighter = OverLimitHighlighter(self.text.document())
         self.text.textChanged.connect(self._text_edited)
@@ -153,12 +152,6 @@ class PostEditor(QDialog):
         form.addWidget(self.first_comment)
         self.comment_problems = self._problem_label()
         form.addWidget(self.comment_problems)
-        form.addWidget(section("When"))
-        self.schedule = ScheduleFields(self.tz, self.tz_name)
-        self.schedule.changed.connect(self._schedule_refresh)
-        form.addWidget(self.schedule)
-        self.when_problems = self._problem_label()
-        form.addWidget(self.when_problems)
         form.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -177,21 +170,35 @@ class PostEditor(QDialog):
         split.setStretchFactor(1, 2)
         split.setChildrenCollapsible(False)
         right.setMinimumWidth(260)
+        # The footer holds when it goes out and the buttons that send it: always in view.
         footer = QFrame()
         footer.setObjectName("editorFooter")
-        fl = QHBoxLayout(footer)
-        fl.setContentsMargins(18, 10, 18, 12)
+        footer_rows = QVBoxLayout(footer)
+        footer_rows.setContentsMargins(18, 10, 18, 12)
+        footer_rows.setSpacing(6)
+        self.schedule = ScheduleFields(self.tz, self.tz_name)
+        self.schedule.changed.connect(self._schedule_refresh)
+        self.when_problems = self._problem_label()
         self.error = QLabel()
         self.error.setProperty("role", "error")
         self.error.setWordWrap(True)
-        self.error.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        fl.addWidget(self.error, 1)
+        self.error.setVisible(False)
+        footer_rows.addWidget(self.error)
+        fl = QHBoxLayout()
+        fl.setSpacing(8)
+        when = QVBoxLayout()
+        when.setSpacing(4)
+        when.addWidget(section("When"))
+        when.addWidget(self.schedule)
+        when.addWidget(self.when_problems)
+        fl.addLayout(when, 1)
+        footer_rows.addLayout(fl)
         self.cancel_button = button("Cancel")
         self.draft_button = button("Save draft", "draft")
         self.publish_button = button("Publish now", "send")
         self.schedule_button = button("Schedule", "clock", primary=True)
         for footer_button in (self.cancel_button, self.draft_button, self.publish_button, self.schedule_button):
-            fl.addWidget(footer_button)
+            fl.addWidget(footer_button, 0, Qt.AlignmentFlag.AlignBottom)
         self.cancel_button.clicked.connect(self.reject)
         self.draft_button.clicked.connect(lambda: self.submit("draft"))
         self.publish_button.clicked.connect(lambda: self.submit("publish"))
@@ -276,7 +283,7 @@ class PostEditor(QDialog):
         self.text_tabs.addTab("All accounts")
         self.text_tabs.setTabData(0, None)
         for a in accounts:
-            i = self.text_tabs.addTab(icons.platform_icon(a.platform), a.display_name or a.handle)
+            i = self.text_tabs.addTab(icons.platform_icon(a.platform), _label(a))
             self.text_tabs.setTabData(i, a.id)
             self.text_tabs.setTabToolTip(i, f"Text for {a.label} only")
         index = next((i for i in range(self.text_tabs.count()) if self.text_tabs.tabData(i) == current), 0)
@@ -347,7 +354,8 @@ class PostEditor(QDialog):
         self.problems = self._find_problems(spec)
         by_field: dict[str, list[str]] = {f: [] for f in FIELDS}
         for p in self.problems:
-            who = next((a.display_name or a.handle for a in self.accounts if a.id == p.account_id), "")
+            who = next((f"{a.platform.label} ({a.display_name or a.handle})" for a in self.accounts
+                        if a.id == p.account_id), "")
             prefix = f"{who}: " if who and p.field != "account" else ""
             mark = "⚠ " if p.is_error else "ⓘ "
             by_field.setdefault(p.field, []).append(mark + prefix + p.message)
@@ -400,7 +408,7 @@ class PostEditor(QDialog):
         if how == "publish":
             spec = self.spec(draft=True)
         if how == "schedule" and spec.scheduled_at is None:
-            self.error.setText("Pick a date and time, or save it as a draft.")
+            self._show_error("Pick a date and time, or save it as a draft.")
             return None
         try:
             if self.post is None:
@@ -411,12 +419,22 @@ class PostEditor(QDialog):
             if how == "publish":
                 self.planner.publish_now(post_id)
         except OutpostError as exc:
-            self.error.setText(str(exc))
+            self._show_error(str(exc))
             return None
-        self.error.clear()
+        self._show_error("")
         self.saved.emit(post_id)
         self.accept()
         return post_id
+
+
+    def _show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.setVisible(bool(message))
+
+
+def _label(account: AccountView) -> str:
+    """The account's name for a button or tab ("&" would otherwise become a keyboard mnemonic)."""
+    return (account.display_name or account.handle).replace("&", "&&")
 
 
 def is_editable(post: PostView) -> bool:

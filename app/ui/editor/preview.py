@@ -70,7 +70,8 @@ class PreviewTabs(QTabWidget):
             lay.addWidget(label)
             lay.addStretch(1)
             scroll.setWidget(holder)
-            self.addTab(scroll, icons.platform_icon(a.platform), a.platform.label if _unique(a, accounts) else a.label)
+            title = a.platform.label if _unique(a, accounts) else a.label
+            self.addTab(scroll, icons.platform_icon(a.platform), title.replace("&", "&&"))
             self.labels[a.id] = label
         if not accounts:
             empty = QLabel("Choose an account to see a preview.")
