@@ -42,6 +42,7 @@ class AccountResolver:
     def __init__(self, accounts: Sequence[AccountInfo]) -> None:
         self.accounts = list(accounts)
         self._by_id = {a.id: a for a in self.accounts}
+        self._memo: dict[tuple[str, str, int | None], tuple[AccountInfo, ...] | AccountError] = {}
 
     def reference(self, account: AccountInfo) -> str:
         """How export names an account: its handle, with the platform when the handle is shared."""
@@ -51,6 +52,20 @@ class AccountResolver:
         return handle
 
     def resolve(self, account_cell: str, platform_cell: str, default_id: int | None) -> tuple[AccountInfo, ...]:
+        """The accounts a row names; raises AccountError saying why none (or several) match."""
+        key = (account_cell, platform_cell, default_id)
+        found = self._memo.get(key)
+        if found is None:  # a sheet names the same few accounts over and over
+            try:
+                found = self._resolve(account_cell, platform_cell, default_id)
+            except AccountError as exc:
+                found = exc
+            self._memo[key] = found
+        if isinstance(found, AccountError):
+            raise AccountError(str(found))
+        return found
+
+    def _resolve(self, account_cell: str, platform_cell: str, default_id: int | None) -> tuple[AccountInfo, ...]:
         platforms: list[Platform] = []
         for token in (t.strip() for t in _SPLIT.split(platform_cell) if t.strip()):
             p = platform_named(token)

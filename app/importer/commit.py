@@ -57,10 +57,10 @@ def judge(runtime: Runtime, sheet: Sheet, mapping: Mapping, options: ImportOptio
           now: datetime | None = None) -> list[ImportRow]:
     """Every row of the sheet judged against the user's accounts and existing posts."""
     rows = parse_rows(sheet, mapping, accounts_of(runtime), options, now or runtime.clock(),
-                      validator=adapter_validator(runtime))
+                      validator=adapter_validator(runtime), duplicates=False)
     specs = [r.spec for r in rows if r.spec is not None]
     if not specs:
-        return rows
+        return mark_duplicates(rows)
     dated = [s.scheduled_at for s in specs if s.scheduled_at is not None]
     with runtime.db.read() as session:
         existing = importing.existing_posts(

@@ -18,7 +18,6 @@ from enum import StrEnum
 
 from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
 
-from app.core.timeutil import is_ambiguous, localize, wall_time_exists
 from app.importer.reading import CellFault, CellValue
 
 HINT = "write it like 2026-12-24 09:30"
@@ -66,6 +65,8 @@ def excel_serial(value: float, epoch_1904: bool) -> datetime:
 
 
 def _round_second(value: datetime) -> datetime:
+    if not value.microsecond:
+        return value
     if value.microsecond >= 500_000:
         value += timedelta(seconds=1)
     return value.replace(microsecond=0)
@@ -262,14 +263,21 @@ def resolve_when(
         raise DateError(f"{parsed.isoformat()} has no time of day; add one (2026-12-24 09:30) or fill the Time column.")
     if parsed.tzinfo is not None:
         return When(parsed.astimezone(UTC))
-    return When(localize(parsed, tz), _dst_warning(parsed, tz))
+    return _localized(parsed, tz)
 
 
-def _dst_warning(wall: datetime, tz: tzinfo) -> str:
-    if not wall_time_exists(wall, tz):
-        moved = localize(wall, tz).astimezone(tz)
-        return (f"{wall:%H:%M} does not exist on {wall:%d %b %Y} (clocks go forward); "
-                f"scheduled at {moved:%H:%M} instead.")
-    if is_ambiguous(wall, tz):
-        return f"{wall:%H:%M} happens twice on {wall:%d %b %Y} (clocks go back); the first one is used."
-    return ""
+def _localized(wall: datetime, tz: tzinfo) -> When:
+    """`timeutil.localize` (gap: shift forward; fold: first) plus a warning saying which applied.
+
+    Same rules as `timeutil.wall_time_exists` and `is_ambiguous`, computed once per row.
+    """
+    first = wall.replace(tzinfo=tz, fold=0)
+    instant = first.astimezone(UTC)
+    local = instant.astimezone(tz)
+    if local.replace(tzinfo=None) != wall:
+        return When(instant, f"{wall:%H:%M} does not exist on {wall:%d %b %Y} (clocks go forward); "
+                             f"scheduled at {local:%H:%M} instead.")
+    if first.utcoffset() != wall.replace(tzinfo=tz, fold=1).utcoffset():
+        return When(instant, f"{wall:%H:%M} happens twice on {wall:%d %b %Y} (clocks go back); "
+                             "the first one is used.")
+    return When(instant)

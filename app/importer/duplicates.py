@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 WINDOW = timedelta(hours=24)
-_SPACE = re.compile(r"\s+")
 
 
 def text_key(text: str) -> str:
     """Texts that differ only in Unicode form or spacing are the same text."""
-    return _SPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    return " ".join(text.split())
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,12 @@ class DuplicateIndex:
         for post in existing:
             self.add(post)
 
-    def add(self, post: ExistingPost) -> None:
-        self._by_key.setdefault((post.account_id, text_key(post.text)), []).append(post)
+    def add(self, post: ExistingPost, key: str | None = None) -> None:
+        self._by_key.setdefault((post.account_id, key or text_key(post.text)), []).append(post)
 
-    def find(self, account_id: int, text: str, when: datetime | None) -> ExistingPost | None:
-        for post in self._by_key.get((account_id, text_key(text)), ()):
+    def find(self, account_id: int, text: str, when: datetime | None, key: str | None = None) -> ExistingPost | None:
+        """`key` is `text_key(text)` when the caller has it already."""
+        for post in self._by_key.get((account_id, key or text_key(text)), ()):
             if when is None and post.scheduled_at is None:
                 return post
             if when is not None and post.scheduled_at is not None and abs(post.scheduled_at - when) < self.window:

@@ -5,7 +5,7 @@ a person understands), or a duplicate. Pure: accounts, existing posts and "now" 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, tzinfo
 from enum import StrEnum
 from pathlib import Path
@@ -24,14 +24,15 @@ from app.importer.dates import (
     is_ambiguous_numeric,
     resolve_when,
 )
-from app.importer.duplicates import DuplicateIndex, ExistingPost
+from app.importer.duplicates import DuplicateIndex, ExistingPost, text_key
 from app.importer.injection import unguard
 from app.importer.media import MediaError, media_item, split_media
-from app.importer.reading import CellFault, CellValue, Table, read_table
+from app.importer.reading import CellFault, CellValue, Table, gc_paused, read_table
 
 THREAD_BREAK = "\n\n\n\n"  # Typefully's convention: four newlines start the next part
 
 Validator = Callable[[PostContent, AccountInfo], list[Problem]]
+_STATUS_WORDS = frozenset({s.value for s in PostStatus} | {"schedule"})
 
 
 def core_rules(content: PostContent, account: AccountInfo) -> list[Problem]:
@@ -61,11 +62,15 @@ class RowIssue:
 class ImportRow:
     number: int  # the row number the spreadsheet shows
     status: RowStatus
-    cells: dict[Field, str]
+    values: dict[Field, CellValue]  # the mapped cells as read
     errors: tuple[RowIssue, ...] = ()
     warnings: tuple[RowIssue, ...] = ()
     spec: PostSpec | None = None
     account_ids: tuple[int, ...] = ()
+
+    def cell(self, f: Field) -> str:
+        """The cell of field `f` as text, for showing the row."""
+        return _display(self.values.get(f))
 
 
 @dataclass(frozen=True)
@@ -147,46 +152,50 @@ def parse_rows(
     now: datetime,
     existing: Iterable[ExistingPost] = (),
     validator: Validator = core_rules,
+    duplicates: bool = True,
 ) -> list[ImportRow]:
     """Judge every data row. Rows are never partly valid: any error makes the row invalid.
 
     `validator` judges content per account (an adapter's `validate` in the app; the platforms'
-    published rules by default).
+    published rules by default). `duplicates=False` leaves the duplicate pass to the caller.
     """
     resolver = AccountResolver(accounts)
     default_tz = zone(options.timezone)
     order = file_date_order(sheet, mapping, options.date_order)
     base_dir = options.base_dir or sheet.path.parent
     out: list[ImportRow] = []
-    for number, cells in sheet.data:
-        out.append(_parse_row(number, cells, sheet, mapping, resolver, options, default_tz, order, now, base_dir,
-                              validator))
-    return mark_duplicates(out, existing)
+    with gc_paused():
+        for number, cells in sheet.data:
+            out.append(_parse_row(number, cells, sheet, mapping, resolver, options, default_tz, order, now,
+                                  base_dir, validator))
+        return mark_duplicates(out, existing) if duplicates else out
 
 
 def mark_duplicates(rows: Sequence[ImportRow], existing: Iterable[ExistingPost] = ()) -> list[ImportRow]:
     """Rows whose text is already on the same account within 24 hours (in the calendar, or in an
     earlier row of the file) become duplicates; the first of them stays valid. Idempotent."""
-    index = DuplicateIndex(existing)
     out = []
-    for row in rows:
-        if row.spec is not None and row.status is not RowStatus.INVALID:
-            row = _check_duplicate(row, index)
-        out.append(row)
+    with gc_paused():
+        index = DuplicateIndex(existing)
+        for row in rows:
+            if row.spec is not None and row.status is not RowStatus.INVALID:
+                row = _check_duplicate(row, index)
+            out.append(row)
     return out
 
 
 def _check_duplicate(row: ImportRow, index: DuplicateIndex) -> ImportRow:
     spec = row.spec
     assert spec is not None
+    key = text_key(spec.text)
     for account_id in spec.account_ids:
-        hit = index.find(account_id, spec.text, spec.scheduled_at)
+        hit = index.find(account_id, spec.text, spec.scheduled_at, key)
         if hit is not None:
-            return ImportRow(row.number, RowStatus.DUPLICATE, row.cells, (RowIssue(hit.describe()),),
+            return ImportRow(row.number, RowStatus.DUPLICATE, row.values, (RowIssue(hit.describe()),),
                              row.warnings, spec, row.account_ids)
     for account_id in spec.account_ids:
-        index.add(ExistingPost(account_id, spec.text, spec.scheduled_at, row=row.number))
-    return ImportRow(row.number, RowStatus.VALID, row.cells, (), row.warnings, spec, row.account_ids)
+        index.add(ExistingPost(account_id, spec.text, spec.scheduled_at, row=row.number), key)
+    return row if row.status is RowStatus.VALID else replace(row, status=RowStatus.VALID, errors=())
 
 
 def _parse_row(
@@ -205,9 +214,8 @@ def _parse_row(
     errors: list[RowIssue] = []
     warnings: list[RowIssue] = []
 
-    def raw(f: Field) -> CellValue:
-        col = mapping.columns.get(f)
-        return cells[col - 1] if col is not None and col - 1 < len(cells) else None
+    values = {f: cells[c - 1] for f, c in mapping.columns.items() if c - 1 < len(cells)}
+    raw = values.get
 
     def label(f: Field) -> str:
         col = mapping.columns.get(f)
@@ -216,7 +224,6 @@ def _parse_row(
     def fail(f: Field, message: str) -> None:
         errors.append(RowIssue(message, label(f), _display(raw(f))))
 
-    shown = {f: _display(raw(f)) for f in mapping.columns}
 
     def text_of(f: Field) -> str:
         value = raw(f)
@@ -238,7 +245,7 @@ def _parse_row(
     draft = options.as_drafts
     if status_text == PostStatus.DRAFT.value:
         draft = True
-    elif status_text and status_text not in {s.value for s in PostStatus} | {"schedule"}:
+    elif status_text and status_text not in _STATUS_WORDS:
         fail(Field.STATUS, f"{status_text!r} is not a status; write draft, or leave it blank to schedule.")
 
     # Time zone and date
@@ -316,11 +323,11 @@ def _parse_row(
             for problem in validator(content, account):
                 f = {"text": Field.TEXT, "media": Field.MEDIA, "first_comment": Field.FIRST_COMMENT}.get(
                     problem.field, Field.TEXT)
-                issue = RowIssue(f"{account.handle}: {problem.message}", label(f), shown.get(f, ""))
+                issue = RowIssue(f"{account.handle}: {problem.message}", label(f), _display(raw(f)))
                 (errors if problem.severity is Severity.ERROR else warnings).append(issue)
 
     if errors:
-        return ImportRow(number, RowStatus.INVALID, shown, tuple(errors), tuple(warnings),
+        return ImportRow(number, RowStatus.INVALID, values, tuple(errors), tuple(warnings),
                          account_ids=tuple(a.id for a in accounts))
     spec = PostSpec(
         text=text,
@@ -334,7 +341,7 @@ def _parse_row(
         draft=draft,
         title=title,
     )
-    return ImportRow(number, RowStatus.VALID, shown, (), tuple(warnings), spec, spec.account_ids)
+    return ImportRow(number, RowStatus.VALID, values, (), tuple(warnings), spec, spec.account_ids)
 
 
 def _fault(value: CellFault) -> str:

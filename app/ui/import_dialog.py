@@ -181,14 +181,14 @@ class PreviewModel(QAbstractTableModel):
                 if spec.scheduled_at is None:
                     return "No date (draft)"
                 return f"{spec.scheduled_at.astimezone(ZoneInfo(spec.timezone)):%a %d %b %Y %H:%M}"
-            parts = [row.cells.get(Field.DATE, ""), row.cells.get(Field.TIME, "")]
+            parts = [row.cell(Field.DATE), row.cell(Field.TIME)]
             return " ".join(p for p in parts if p)
         if col == 3:
             if row.account_ids:
                 return ", ".join(self.account_labels.get(i, f"#{i}") for i in row.account_ids)
-            return row.cells.get(Field.ACCOUNT) or row.cells.get(Field.PLATFORM) or ""
+            return row.cell(Field.ACCOUNT) or row.cell(Field.PLATFORM)
         if col == 4:
-            text = spec.text if spec is not None else row.cells.get(Field.TEXT, "")
+            text = spec.text if spec is not None else row.cell(Field.TEXT)
             first = text.strip().splitlines()[0] if text.strip() else ""
             return first if len(first) <= 90 else first[:89] + "…"
         if col == 5:

@@ -7,7 +7,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from app.core.timeutil import is_ambiguous, localize, wall_time_exists
 from app.importer.dates import (
     DateError,
     DateOrder,
@@ -171,3 +174,18 @@ def test_numbers_in_csv_date_text_are_serials_and_dates_without_time_are_dates()
     assert cell_to_datetime("45678.75", False, DateOrder.UNKNOWN) == datetime(2025, 1, 21, 18, 0)
     assert parse_date_text("2026-07-01", DateOrder.UNKNOWN) == date(2026, 7, 1)
     assert parse_date_text("1 July 2026", DateOrder.UNKNOWN) == date(2026, 7, 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(wall=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2040, 1, 1)).map(
+    lambda d: d.replace(microsecond=0)),
+       name=st.sampled_from(["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "UTC"]))
+def test_row_localisation_agrees_with_timeutil(wall: datetime, name: str) -> None:
+    tz = ZoneInfo(name)
+    when = resolve_when(wall, None, tz)
+    assert when is not None
+    assert when.instant == localize(wall, tz)
+    moved = not wall_time_exists(wall, tz)
+    twice = is_ambiguous(wall, tz)
+    assert ("does not exist" in when.warning) == moved
+    assert ("happens twice" in when.warning) == twice

@@ -222,7 +222,7 @@ def test_duplicates_of_existing_posts_within_24_hours(tmp_path: Path) -> None:
 def test_error_cells_and_formulas_elsewhere_are_row_errors(tmp_path: Path) -> None:
     [row] = judge(tmp_path, [HEAD, ["2026-07-01 09:30", "=A1&\"!\"", "alice_x"]])
     assert row.status is RowStatus.INVALID and "formula without a saved value" in str(row.errors[0])
-    assert row.cells[Field.TEXT] == "(formula without value)"
+    assert row.cell(Field.TEXT) == "(formula without value)"
 
 
 def test_now_decides_what_is_past(tmp_path: Path) -> None:
