@@ -72,6 +72,7 @@ class JournalWriter:
                         target_id=claim.target_id, post_id=claim.post_id, attempt_id=attempt_id,
                         account=claim.account, content=claim.content, idempotency_key=key,
                         scheduled_at=claim.scheduled_at, checkpoints=dict(claim.checkpoints),
+                        native_schedule_at=claim.scheduled_at if claim.native else None,
                     ))
         except Exception as exc:
             for _claim, future in batch:

@@ -343,6 +343,7 @@ class Planner:
         post = repo.get_post(s, post_id)
         if post is None:
             raise OutpostError(f"There is no post {post_id}.")
+        _refuse_if_handed_off(post.targets)
         busy = [t for t in post.targets if t.status in (TargetStatus.PUBLISHING.value, TargetStatus.PUBLISHED.value)]
         if busy:
             raise OutpostError(f"Post {post_id} is already {busy[0].status}; duplicate it to post it again.")
@@ -410,6 +411,7 @@ class Planner:
                     raise OutpostError("A published post cannot be moved; duplicate it as a new post instead.")
                 if any(t.status == TargetStatus.PUBLISHING.value for t in live):
                     raise OutpostError("This post is being published right now; it cannot be moved.")
+                _refuse_if_handed_off(live)
                 if any(t.status == TargetStatus.NEEDS_REVIEW.value for t in live):
                     raise OutpostError("Check this post on the platform first: mark it as published or retry it.")
                 if when is not None and when < now - PAST_GRACE:
@@ -438,6 +440,8 @@ class Planner:
             if post is None:
                 raise OutpostError(f"There is no post {post_id}.")
             changed = 0
+            if to is not TargetStatus.SCHEDULED:
+                _refuse_if_handed_off([t for t in post.targets if t.status in allowed])
             for t in post.targets:
                 if t.status not in allowed:
                     continue
@@ -583,3 +587,11 @@ def _inspect_media(media: Iterable[MediaItem]) -> tuple[tuple[MediaItem, ...], l
         out.append(replace(item, source=str(path.resolve()), mime_type=mime, size_bytes=path.stat().st_size,
                            kind=kind))
     return tuple(out), problems
+
+
+def _refuse_if_handed_off(targets: Iterable[Target]) -> None:
+    for t in targets:
+        if t.natively_scheduled and t.status == TargetStatus.SCHEDULED.value:
+            platform = Platform(t.account.platform).label
+            raise OutpostError(f"This post is already with {platform}'s own scheduler; change or delete it on "
+                               f"{platform}, then here.")

@@ -21,7 +21,7 @@ from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.core.errors import PublishError
 from app.core.models import (
@@ -36,6 +36,7 @@ from app.core.models import (
     TargetStatus,
 )
 from app.core.redact import one_line, redact
+from app.core.rules import RULES
 from app.core.status import rollup
 from app.core.timeutil import as_utc, humanize_delta
 from app.engine.gates import PlatformGates
@@ -45,7 +46,7 @@ from app.engine.scheduler import PublisherScheduler
 from app.platforms.base import Adapter, PublishJob, PublishResult, ReconcileStatus, Reconciliation
 from app.store import repo
 from app.store.db import Database
-from app.store.schema import Attempt, Event, Post, Target
+from app.store.schema import Account, Attempt, Event, Post, Target
 
 log = logging.getLogger("outpost.publisher")
 
@@ -89,6 +90,7 @@ class _Claim:
     account: AccountInfo | None = None
     content: PostContent | None = None
     checkpoints: dict[str, str] = field(default_factory=dict)
+    native: bool = False  # hand the post to the platform's own scheduler for `scheduled_at`
 
 
 Notify = Callable[[str, str, str], None]  # (level, title, message)
@@ -259,7 +261,11 @@ class Publisher:
             missed = [t for t in due if t.due_at is not None and now - t.due_at > self.settings.catchup_window]
             for target in missed:
                 self._mark_missed(session, target, now)
-            wanted = [t for t in due if t not in missed]
+            handed = [t for t in due if t.natively_scheduled and t not in missed]
+            for target in handed:
+                self._mark_published_natively(session, target, now)
+            missed = [t for t in missed if not t.natively_scheduled]
+            wanted = [t for t in due if t not in missed and t not in handed]
             won = set(repo.claim_targets(session, [t.id for t in wanted]))
             claimed = [t for t in wanted if t.id in won]
             for target in claimed:
@@ -281,9 +287,89 @@ class Publisher:
         for claim in claims:
             self._claimed.add(claim.target_id)
             self._spawn(self._publish_one(claim))
-        if claims or missed:
+        if claims or missed or handed:
             self._changed("posts")
         self.rearm()
+
+    def _mark_published_natively(self, session: Session, target: Target, now: datetime) -> None:
+        platform = Platform(target.account.platform)
+        target.status = TargetStatus.PUBLISHED.value
+        target.due_at = None
+        repo.refresh_post_status(target.post)
+        repo.add_event(session, f"Post #{target.post_id} was published by {platform.label}'s own scheduler.",
+                       kind="published", post_id=target.post_id, target_id=target.id, platform=platform.value)
+
+    # --- native scheduling handoff ----------------------------------------------------------
+
+    def hand_off(self) -> None:
+        """Give posts far enough ahead to platforms that schedule natively (Mastodon...), so they go
+        out even if this computer is off. A refused handoff stays with Outpost's own scheduler."""
+        if self.scheduler is None or self._stopping or self._paused:
+            return
+        now = self.clock()
+        native = [p.value for p in Platform if RULES[p].native_scheduling]
+        claims: list[_Claim] = []
+        with self.db.write() as session:
+            rows = session.scalars(
+                select(Target).join(Account).where(
+                    Target.status == TargetStatus.SCHEDULED.value, Target.natively_scheduled.is_(False),
+                    Account.status == AccountStatus.ACTIVE.value, Account.removed_at.is_(None),
+                    Account.platform.in_(native), Target.due_at > now + timedelta(minutes=6),
+                ).options(selectinload(Target.post), selectinload(Target.account))
+            ).all()
+            wanted = []
+            for t in rows:
+                platform = Platform(t.account.platform)
+                lead = RULES[platform].native_scheduling_min_lead + timedelta(minutes=1)
+                if (t.account.settings or {}).get("native_scheduling", True) is False:
+                    continue
+                if (t.checkpoints or {}).get("handoff") or t.due_at is None or t.due_at <= now + lead:
+                    continue
+                wanted.append(t)
+            won = set(repo.claim_targets(session, [t.id for t in wanted]))
+            for t in wanted:
+                if t.id in won:
+                    assert t.due_at is not None and t.scheduled_at is not None
+                    claims.append(_Claim(t.id, t.post_id, Platform(t.account.platform), t.due_at, t.scheduled_at,
+                                         repo.account_info(t.account), _content_for(t.post, t.account_id),
+                                         dict(t.checkpoints or {}), native=True))
+        for claim in claims:
+            self._claimed.add(claim.target_id)
+            self._spawn(self._publish_one(claim))
+
+    def _handed_off(self, claim: _Claim, attempt_id: int, result: PublishResult, started: float) -> None:
+        now = self.clock()
+        with self.db.write() as session:
+            target = session.get(Target, claim.target_id)
+            attempt = session.get(Attempt, attempt_id)
+            assert target is not None and attempt is not None
+            attempt.outcome = AttemptOutcome.SUCCEEDED.value
+            attempt.finished_at = now
+            attempt.duration_ms = int((time.monotonic() - started) * 1000)
+            target.status = TargetStatus.SCHEDULED.value
+            target.natively_scheduled = True
+            target.external_id = result.external_id
+            target.external_url = result.url
+            target.last_error = redact("; ".join(result.warnings)) if result.warnings else ""
+            repo.refresh_post_status(target.post)
+            repo.add_event(session, f"Post #{claim.post_id} handed to {claim.platform.label}'s scheduler: it will "
+                           "go out even if this computer is off.", kind="handoff", post_id=claim.post_id,
+                           target_id=claim.target_id, platform=claim.platform.value)
+        self._changed("posts")
+
+    def _handoff_refused(self, claim: _Claim, message: str) -> None:
+        with self.db.write() as session:
+            target = session.get(Target, claim.target_id)
+            assert target is not None
+            target.status = TargetStatus.SCHEDULED.value
+            target.checkpoints = {**(target.checkpoints or {}), "handoff": "refused"}
+            repo.refresh_post_status(target.post)
+            repo.add_event(session, f"{claim.platform.label} did not take post #{claim.post_id} for its own "
+                           f"scheduler ({message}); Outpost will publish it at the time.", level="warning",
+                           kind="handoff", post_id=claim.post_id, target_id=claim.target_id,
+                           platform=claim.platform.value)
+        self._schedule_dirty = True
+        self._changed("posts")
 
     def _mark_missed(self, session: object, target: Target, now: datetime) -> None:
         assert target.due_at is not None
@@ -302,7 +388,7 @@ class Publisher:
         attempt_id: int | None = None
         try:
             delay = (claim.due_at - self.clock()).total_seconds()
-            if delay > 0:
+            if delay > 0 and not claim.native:
                 await asyncio.sleep(delay)
             assert self._semaphore is not None
             async with self._semaphore:
@@ -321,7 +407,11 @@ class Publisher:
                     result = await asyncio.wait_for(adapter.publish(job, _Journal(self.db, attempt_id)),
                                                     timeout=self.settings.publish_timeout)
                 except PublishError as exc:
-                    await self._failed(claim, job, exc, started)
+                    if claim.native and exc.kind not in (ErrorKind.UNKNOWN, ErrorKind.AUTH):
+                        self._finish_attempt(job.attempt_id, exc, None)
+                        self._handoff_refused(claim, exc.message)
+                    else:
+                        await self._failed(claim, job, exc, started)
                 except TimeoutError:
                     timeout = PublishError(ErrorKind.UNKNOWN, f"No answer from {claim.platform.label} within "
                                            f"{self.settings.publish_timeout:.0f} s.")
@@ -333,7 +423,10 @@ class Publisher:
                     err = PublishError(ErrorKind.UNKNOWN, f"Unexpected error: {type(exc).__name__}: {exc}")
                     await self._failed(claim, job, err, started)
                 else:
-                    self._succeeded(claim, attempt_id, result, started)
+                    if claim.native and result.natively_scheduled:
+                        self._handed_off(claim, attempt_id, result, started)
+                    else:
+                        self._succeeded(claim, attempt_id, result, started)
         except asyncio.CancelledError:
             if attempt_id is None:
                 self._release(claim, None, "")

@@ -121,6 +121,7 @@ class Runtime:
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         await self.publisher.start()
+        self.publisher.hand_off()
         self.started = True
         self._write_state()
         if daily_backup_due(backup_dir(self.data_dir)):
@@ -170,6 +171,7 @@ class Runtime:
             return
         if kind == "posts" or kind == "accounts":
             if self.started:
+                self.publisher.hand_off()
                 self.publisher.rearm()
             else:
                 _poke(self.data_dir)
