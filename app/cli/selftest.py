@@ -76,13 +76,16 @@ def command(args: argparse.Namespace, _data_dir: Path) -> int:
 def run_self_test(*, allow_no_keyring: bool = False, report: Path | None = None,
                   timeout: float = PUBLISH_TIMEOUT_S, out: TextIO | None = None) -> int:
     """Run every check, print one line each, and return 0 if all passed, else 1."""
-    lines: list[str] = []
+    if report is not None:
+        report.write_text("", encoding="utf-8")
 
     def emit(text: str) -> None:
-        lines.append(text)
         stream = out if out is not None else sys.stdout
         if stream is not None:  # None in a windowed Windows build
             print(text, file=stream, flush=True)
+        if report is not None:  # line by line, so a crash still leaves the lines before it
+            with report.open("a", encoding="utf-8") as f:
+                f.write(text + "\n")
 
     emit(_header())
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -107,8 +110,6 @@ def run_self_test(*, allow_no_keyring: bool = False, report: Path | None = None,
     failed = [r.name for r in results if not r.ok]
     emit(f"self-test {'FAILED: ' + ', '.join(failed) if failed else 'passed'} "
          f"({len(results) - len(failed)} of {len(results)} checks passed)")
-    if report is not None:
-        report.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return 1 if failed else 0
 
 
