@@ -14,11 +14,9 @@ from app.core.errors import OutpostError
 from app.core.timeutil import local_zone_name, localize, parse_instant, zone
 from app.importer.accounts import AccountError, AccountResolver
 from app.importer.columns import Field
-from app.importer.commit import ImportResult, accounts_of, commit, judge, undo
+from app.importer.commit import ImportResult, accounts_of, commit, export_posts, judge, undo
 from app.importer.dates import DateOrder
-from app.importer.export import export
 from app.importer.rows import ImportOptions, ImportRow, RowStatus, needs_date_order, open_sheet
-from app.store import importing
 
 
 def register(sub: Any) -> None:
@@ -145,9 +143,8 @@ def cmd_export(args: argparse.Namespace, data_dir: Path) -> int:
         raise OutpostError("--to comes before --from; swap them.")
     if args.file.suffix.lower() not in (".xlsx", ".csv"):
         raise OutpostError(f"Export to a .xlsx or .csv file; {args.file.name} is neither.")
-    with open_runtime(data_dir) as rt, rt.db.read() as session:
-        rows = importing.export_rows(session, start, end)
-    count = export(rows, args.file)
+    with open_runtime(data_dir) as rt:
+        count = export_posts(rt, args.file, start, end)
     print(f"Exported {count} post{'s' if count != 1 else ''} to {args.file}.")
     return 0
 

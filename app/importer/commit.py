@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.core.errors import OutpostError
 from app.core.models import AccountInfo, PostContent, PostSpec, Problem
 from app.importer.columns import Mapping
+from app.importer.export import export
 from app.importer.rows import (
     ImportOptions,
     ImportRow,
@@ -141,6 +143,13 @@ def commit(
 def _final(spec: PostSpec | None, as_drafts: bool) -> PostSpec:
     assert spec is not None
     return replace(spec, draft=True) if as_drafts else spec
+
+
+def export_posts(runtime: Runtime, path: Path, start: datetime | None = None, end: datetime | None = None) -> int:
+    """Write the posts scheduled in [start, end) (every post when both are None) to .xlsx or .csv."""
+    with runtime.db.read() as session:
+        rows = importing.export_rows(session, start, end)
+    return export(rows, path)
 
 
 def undo(runtime: Runtime, batch_id: int) -> importing.UndoResult:

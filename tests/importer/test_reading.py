@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import zipfile
 from datetime import datetime
@@ -37,11 +38,29 @@ def test_xlsx_rows_keep_their_spreadsheet_numbers_and_native_types(tmp_path: Pat
     assert table.rows == [(1, ("Date", "Text")), (2, (datetime(2026, 7, 1, 9, 30), "Hi\nthere")), (4, (None, 5))]
 
 
-def test_the_file_can_be_deleted_right_after_reading(tmp_path: Path) -> None:
-    path = write_xlsx(tmp_path / "a.xlsx", [["Text"], ["x"]])
-    read_table(path)
-    path.unlink()  # a handle left open would make this fail on Windows; here it checks close() ran
-    assert not path.exists()
+def _open_handles(path: Path) -> int:
+    fds = Path("/proc/self/fd")
+    count = 0
+    for fd in fds.iterdir():
+        try:
+            count += Path(os.readlink(fd)) == path.resolve()
+        except OSError:
+            continue
+    return count
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to list open files")
+@pytest.mark.parametrize("fails", [False, True])
+def test_no_file_handle_is_left_open(tmp_path: Path, fails: bool) -> None:
+    # Windows cannot delete a file a process still holds; here the open descriptors are counted.
+    path = write_xlsx(tmp_path / "a.xlsx", [["Text"], ["x"], [None] * 20 + ["far"]])
+    if fails:
+        with pytest.raises(OutpostError):
+            read_table(path, max_columns=10)
+    else:
+        read_table(path)
+    assert _open_handles(path) == 0
+    path.unlink()
 
 
 def test_defusedxml_is_active_in_openpyxl() -> None:
