@@ -62,7 +62,7 @@ def problems() -> list[str]:
         expect(".desktop Name", entry.get("Name"), meta.display_name)
         expect(".desktop Exec", entry.get("Exec"), meta.name)
         expect(".desktop Icon", entry.get("Icon"), meta.bundle_id)
-        expect(".desktop StartupWMClass", entry.get("StartupWMClass"), meta.name)
+        expect(".desktop StartupWMClass (the X11 WM_CLASS class Qt sets)", entry.get("StartupWMClass"), meta.display_name)
 
     autostart = ROOT / "app" / "ui" / "autostart.py"
     if autostart.is_file():
