@@ -252,3 +252,22 @@ async def test_threads_local_file_is_refused_when_composing(engine, threads_fake
     account = await _threads(engine, threads_fake)
     with pytest.raises(OutpostError, match="public web address"):
         engine.add_post(account, "local", media=[_png(tmp_path)])
+
+
+async def test_bluesky_connection_reset_is_checked_then_retried_at_the_same_record_key(engine, bluesky_fake) -> None:
+    account = await _bluesky(engine, bluesky_fake)
+    bluesky_fake.inject(Fault("/xrpc/com.atproto.repo.createRecord", kind="reset"))
+    target = await engine.wait_settled(engine.add_post(account, "reset once"))
+    assert target.status is TargetStatus.PUBLISHED and target.attempts == 2
+    [post] = bluesky_fake.published()
+    assert target.external_id == post["uri"]
+
+
+async def test_threads_slow_processing_is_retried_with_the_same_container(engine, threads_fake, monkeypatch) -> None:
+    monkeypatch.setenv("OUTPOST_TUNING", TUNING + ",max_processing_wait=0.1")
+    threads_fake.ready_after = 0.15
+    account = await _threads(engine, threads_fake)
+    media = [MediaItem("https://cdn.example.com/v.mp4", kind=MediaKind.VIDEO)]
+    target = await engine.wait_settled(engine.add_post(account, "slow video", media=media))
+    assert target.status is TargetStatus.PUBLISHED and target.attempts >= 2
+    assert len(threads_fake.containers) == 1 and len(threads_fake.published()) == 1
