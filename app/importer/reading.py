@@ -255,7 +255,13 @@ def sniff_delimiter(text: str) -> str:
 def read_csv(path: Path, *, max_rows: int = MAX_DATA_ROWS, max_columns: int = MAX_COLUMNS) -> Table:
     data = path.read_bytes()
     text = decode_csv_bytes(data, path.name)
-    delimiter = sniff_delimiter(text)
+    # Excel writes (and hides) a first line "sep=;" to name the delimiter.
+    first, newline, rest = text.partition("\n")
+    hint = first.strip().lower()
+    if hint.startswith("sep=") and len(hint) == 5:
+        delimiter, text = first.strip()[4], rest if newline else ""
+    else:
+        delimiter = sniff_delimiter(text)
 
     def rows() -> Iterator[tuple[int, dict[int, CellValue]]]:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)

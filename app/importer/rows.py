@@ -70,7 +70,7 @@ class ImportRow:
 
     def cell(self, f: Field) -> str:
         """The cell of field `f` as text, for showing the row."""
-        return _display(self.values.get(f))
+        return display_value(self.values.get(f))
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,8 @@ def _text(value: CellValue) -> str:
     return str(value)
 
 
-def _display(value: CellValue) -> str:
+def display_value(value: CellValue) -> str:
+    """A cell as a person reads it (dates without seconds, formulas without a value named)."""
     if isinstance(value, CellFault):
         return "(formula without value)" if value.kind == "formula" else value.text
     return _text(value)
@@ -222,7 +223,7 @@ def _parse_row(
         return sheet.header.label(col) if col is not None else f.value
 
     def fail(f: Field, message: str) -> None:
-        errors.append(RowIssue(message, label(f), _display(raw(f))))
+        errors.append(RowIssue(message, label(f), display_value(raw(f))))
 
 
     def text_of(f: Field) -> str:
@@ -323,7 +324,7 @@ def _parse_row(
             for problem in validator(content, account):
                 f = {"text": Field.TEXT, "media": Field.MEDIA, "first_comment": Field.FIRST_COMMENT}.get(
                     problem.field, Field.TEXT)
-                issue = RowIssue(f"{account.handle}: {problem.message}", label(f), _display(raw(f)))
+                issue = RowIssue(f"{account.handle}: {problem.message}", label(f), display_value(raw(f)))
                 (errors if problem.severity is Severity.ERROR else warnings).append(issue)
 
     if errors:

@@ -25,6 +25,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QButtonGroup,
     QComboBox,
     QDialog,
@@ -49,7 +50,15 @@ from app.core.timeutil import local_zone_name
 from app.importer.columns import Field, Mapping
 from app.importer.commit import ImportResult, accounts_of, commit, judge, undo
 from app.importer.dates import DateOrder
-from app.importer.rows import ImportOptions, ImportRow, RowStatus, Sheet, needs_date_order, open_sheet
+from app.importer.rows import (
+    ImportOptions,
+    ImportRow,
+    RowStatus,
+    Sheet,
+    display_value,
+    needs_date_order,
+    open_sheet,
+)
 from app.importer.template import write_template
 from app.ui import theme
 from app.ui.widgets import button, muted
@@ -345,7 +354,9 @@ class ImportDialog(QDialog):
         header = self.column_table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Fixed)
+        header.resizeSection(2, 190)
+        self.column_table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         v.addWidget(self.column_table, 1)
         form = QFormLayout()
         self.zone_box = QComboBox()
@@ -386,7 +397,7 @@ class ImportDialog(QDialog):
         for i in range(1, len(names) + 1):
             self.column_table.setCellWidget(i - 1, 0, QLabel(f"  {sheet.header.label(i)}  "))
             sample = first[i - 1] if i - 1 < len(first) else None
-            text = "" if sample is None else str(sample).replace("\n", " ⏎ ")
+            text = display_value(sample).replace("\n", " ⏎ ")
             self.column_table.setCellWidget(i - 1, 1, muted(f"  {text[:80]}", wrap=False))
             box = QComboBox()
             box.addItem(NOT_IMPORTED, None)
@@ -488,6 +499,11 @@ class ImportDialog(QDialog):
             bar.addWidget(b)
         self.filter_buttons[None].setChecked(True)
         bar.addStretch(1)
+        self.copy_button = button("Copy the problem list", flat=True)
+        self.copy_button.setToolTip("Every invalid or duplicate row with its column, value and reason, "
+                                    "as tab-separated text to paste into a spreadsheet")
+        self.copy_button.clicked.connect(self.copy_problems)
+        bar.addWidget(self.copy_button)
         v.addLayout(bar)
         self.model = PreviewModel(ZoneInfo(self.tz_name), self)
         self.table = QTableView()
@@ -553,6 +569,22 @@ class ImportDialog(QDialog):
         issues = [str(i) for i in (*row.errors, *row.warnings)]
         self.row_detail.setText(f"Row {row.number}: " + (" · ".join(issues) if issues else "ready to import."))
 
+    def problem_list(self) -> str:
+        """Tab-separated: one line per problem of every row that will not be imported."""
+        lines = ["Row\tStatus\tColumn\tValue\tProblem"]
+        for row in self.rows:
+            if row.status is RowStatus.VALID:
+                continue
+            for issue in row.errors:
+                cells = (str(row.number), row.status.value, issue.column, issue.value, issue.message)
+                lines.append("\t".join(c.replace("\t", " ").replace("\n", " ") for c in cells))
+        return "\n".join(lines) + "\n"
+
+    def copy_problems(self) -> None:
+        QApplication.clipboard().setText(self.problem_list())
+        self.preview_error.setStyleSheet("")
+        self.preview_error.setText("Problem list copied: paste it into a spreadsheet.")
+
     def counts(self) -> dict[RowStatus, int]:
         return {s: sum(r.status is s for r in self.rows) for s in RowStatus}
 
@@ -565,6 +597,7 @@ class ImportDialog(QDialog):
         blocked = self.all_or_nothing.isChecked() and valid < len(self.rows)
         self.import_button.setEnabled(valid > 0 and not blocked)
         self.import_button.setText(f"Import {valid} post{'s' if valid != 1 else ''}")
+        self.preview_error.setStyleSheet("color: #d64545;")
         if blocked:
             self.preview_error.setText(f"{len(self.rows) - valid} rows have problems: with “All or nothing” "
                                        "nothing can be imported.")

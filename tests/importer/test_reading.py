@@ -240,3 +240,13 @@ def test_other_extensions_are_refused(tmp_path: Path) -> None:
         read_table(tmp_path / "a.ods")
     with pytest.raises(OutpostError, match="Cannot open"):
         read_table(tmp_path / "missing.xlsx")
+
+
+def test_csv_with_unquoted_commas_in_a_semicolon_file(tmp_path: Path) -> None:
+    table = read_table(write_csv(tmp_path / "s.csv", "Date;Text\n2026-07-01 09:30;Hello, world, again\n"))
+    assert table.rows[1] == (2, ("2026-07-01 09:30", "Hello, world, again"))
+
+
+def test_csv_sep_hint_line_names_the_delimiter_and_is_not_a_row(tmp_path: Path) -> None:
+    table = read_table(write_csv(tmp_path / "h.csv", "sep=;\r\nText;Account\r\nHi, you;alice_x\r\n", "cp1252"))
+    assert table.rows == [(1, ("Text", "Account")), (2, ("Hi, you", "alice_x"))]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QItemSelectionModel, QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QColor, QDropEvent
+from PySide6.QtWidgets import QApplication
 
 from app.core.models import Platform
 from app.importer.columns import Field
@@ -87,6 +88,12 @@ def test_from_choosing_a_file_to_posts_in_the_calendar(qtbot, window, runtime, a
     assert model.rowCount() == 3 and {r.number for r in model.rows} == {6, 8, 9}
     qtbot.mouseClick(dialog.filter_buttons[None], Qt.MouseButton.LeftButton)
     assert model.rowCount() == 7
+
+    qtbot.mouseClick(dialog.copy_button, Qt.MouseButton.LeftButton)
+    copied = QApplication.clipboard().text().splitlines()
+    assert copied[0] == "Row\tStatus\tColumn\tValue\tProblem" and len(copied) == 5
+    assert copied[1].startswith("6\tinvalid\tPublish at (A)\t") and "in the past" in copied[1]
+    assert copied[4].startswith("9\tinvalid\tChannel (C)\tnobody\t")
 
     dialog.all_or_nothing.setChecked(True)
     assert not dialog.import_button.isEnabled() and "nothing can be imported" in dialog.preview_error.text()
@@ -211,6 +218,8 @@ def test_preview_screenshot(qtbot, runtime, accounts, tmp_path) -> None:  # type
     dialog.load_file(path)
     qtbot.waitUntil(lambda: dialog.page == "columns", timeout=5000)
     dialog.zone_box.setCurrentText("Europe/Berlin")
+    qtbot.wait(50)
+    assert dialog.grab().save(str(SCREENSHOT.with_name("import-columns.png")))
     to_preview(qtbot, dialog)
     too_long = dialog.model.index(4, 0)
     dialog.table.selectionModel().setCurrentIndex(too_long, QItemSelectionModel.SelectionFlag.NoUpdate)
