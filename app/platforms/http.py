@@ -5,6 +5,8 @@ classification (reliability.md P6), rate-limit header parsing, and log redaction
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import mimetypes
 import os
@@ -293,3 +295,13 @@ class AttemptSteps:
 
     def checkpoints(self, job: PublishJob) -> dict[str, str]:
         return {**job.checkpoints, **self._by_attempt.get(job.attempt_id, {})}
+
+
+def content_hash(*parts: object) -> str:
+    """A short stable digest of what a journaled step was made from (text, media, alt text).
+
+    A step journaled by an earlier attempt is reused only while this digest matches, so an
+    edited post never goes out with the old container or attachments.
+    """
+    text = json.dumps([str(p) for p in parts], ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

@@ -33,6 +33,7 @@ from app.platforms.http import (
     Tuning,
     body_snippet,
     classify,
+    content_hash,
     create_client,
     load_media,
     local_media_problems,
@@ -211,9 +212,12 @@ class MastodonAdapter:
         media = job.content.media
         if not media:
             return []
+        made_from = content_hash(*((m.source, m.alt_text) for m in media))
         known = [m for m in job.checkpoints.get("media_ids", "").split(",") if m]
-        ids = known if len(known) == len(media) else []
+        same = job.checkpoints.get("media_of") == made_from
+        ids = known if same and len(known) == len(media) else []
         if not ids:
+            journal.record("media_of", made_from)
             client = self._client(job.account)
             for i, item in enumerate(media, start=1):
                 data, mime, name = await load_media(client, item.source, item.mime_type)

@@ -28,7 +28,7 @@ from app.platforms.base import (
     Reconciliation,
     StepJournal,
 )
-from app.platforms.http import AttemptSteps, Tuning, classify, create_client
+from app.platforms.http import AttemptSteps, Tuning, classify, content_hash, create_client
 from app.platforms.meta import graph_response_error, parse_graph_error
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,10 @@ def token_values(token: str, issued_at: datetime, expires_in: float | None) -> d
     lifetime = timedelta(seconds=expires_in) if expires_in else TOKEN_LIFETIME
     register_secret(token)
     return {"access_token": token, "issued_at": issued_at.isoformat(), "expires_at": (issued_at + lifetime).isoformat()}
+
+
+def _made_from(content: PostContent) -> str:
+    return content_hash(content.text, *((m.source, m.kind.value, m.alt_text) for m in content.media))
 
 
 class ThreadsAdapter:
@@ -159,10 +163,12 @@ class ThreadsAdapter:
             return PublishResult(external_id=media_id, url=url,
                                  warnings=("An earlier attempt had already published this post.",))
         await self._check_quota(account)
-        if status not in ("FINISHED", "IN_PROGRESS"):
+        made_from = _made_from(job.content)
+        if status not in ("FINISHED", "IN_PROGRESS") or job.checkpoints.get("container_of") != made_from:
             container = None
         if container is None:
             container = await self._create_post_container(account, job.content)
+            journal.record("container_of", made_from)
             journal.record("container_id", container)
         media_id = await self._publish(account, job.content, container, journal)
         journal.record("media_id", media_id)

@@ -225,3 +225,17 @@ async def test_connecting_registers_the_app_and_signs_in_through_the_loopback(ma
     assert connected.secrets["access_token"] in mastodon_fake.tokens
     assert connected.display_name == "Alice Example"
     assert not sign_in.listener.is_listening
+
+
+async def test_an_edited_attachment_is_uploaded_again(adapter, account, mastodon_fake, image, tmp_path) -> None:
+    first = MemoryJournal()
+    mastodon_fake.inject(Fault(r"/api/v1/statuses", status=422, body={"error": "Validation failed: nope"}))
+    with pytest.raises(PublishError):
+        await adapter.publish(job(account, PostContent("pic", media=(image,))), first)
+    other = tmp_path / "other.png"
+    other.write_bytes(PNG_1PX)
+    edited = MediaItem(str(other), alt_text="Another pixel", mime_type="image/png")
+    await adapter.publish(job(account, PostContent("pic", media=(edited,)), key="key-2", checkpoints=first.steps),
+                          MemoryJournal())
+    [status] = mastodon_fake.published()
+    assert mastodon_fake.media[status["media_ids"][0]]["description"] == "Another pixel"

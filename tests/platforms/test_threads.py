@@ -229,3 +229,14 @@ async def test_signing_in_by_pasting_the_browsers_address(threads_fake) -> None:
     connected = await sign_in.finish(landing)
     assert connected.secrets["access_token"] in threads_fake.tokens
     assert connected.handle == threads_fake.username
+
+
+async def test_an_edited_post_never_reuses_the_old_container(adapter, account, threads_fake) -> None:
+    threads_fake.inject(Fault(rf"/v1.0/{threads_fake.user_id}/threads_publish", status=400, body={"error": {
+        "message": "Please reduce the amount of data", "code": 1, "is_transient": False}}))
+    journal = MemoryJournal()
+    with pytest.raises(PublishError):
+        await adapter.publish(job(account, PostContent("first wording")), journal)
+    await adapter.publish(job(account, PostContent("second wording"), checkpoints=journal.steps), MemoryJournal())
+    [post] = threads_fake.published()
+    assert post["text"] == "second wording" and len(threads_fake.containers) == 2
