@@ -55,7 +55,10 @@ class Tuning:
             name, _, value = item.partition("=")
             name = name.strip()
             if name in known and value.strip():
-                values[name] = int(value) if name in ("not_ready_retries", "max_connections") else float(value)
+                try:
+                    values[name] = int(value) if name in ("not_ready_retries", "max_connections") else float(value)
+                except ValueError:
+                    logging.getLogger(__name__).warning("OUTPOST_TUNING: ignoring %s=%r", name, value)
         return replace(cls(), **values)  # type: ignore[arg-type]
 
 

@@ -120,3 +120,9 @@ def test_meta_envelope_is_parsed_and_classified() -> None:
         assert classify_graph_error(e, http_status=400, create=True, platform="Threads").kind is kind
     assert parse_graph_error("not json") is None
     assert parse_graph_error({"data": []}) is None
+
+
+def test_tuning_comes_from_the_environment_and_ignores_nonsense() -> None:
+    tuning = Tuning.from_env({"OUTPOST_TUNING": "read_timeout=0.5, not_ready_retries=2,poll_interval=fast,bogus=1"})
+    assert (tuning.read_timeout, tuning.not_ready_retries, tuning.poll_interval) == (0.5, 2, Tuning().poll_interval)
+    assert Tuning.from_env({}) == Tuning()
