@@ -18,16 +18,15 @@ python=${PYTHON:-$root/.venv/bin/python}
 display_name=$("$python" packaging/metadata.py display_name)
 version=$("$python" packaging/metadata.py version)
 app="dist/$display_name.app"
+[ -d "$app" ] || { echo "error: $app is missing: run pyinstaller build.spec first" >&2; exit 1; }
 arch=$(lipo -archs "$app/Contents/MacOS/$("$python" packaging/metadata.py name)" | tr ' ' '-')
 dmg="dist/$display_name-$version-macos-$arch.dmg"
 
-warn() {
-    echo "warning: $1" >&2
+warn() {  # $1: title, $2: message
+    echo "warning: $2" >&2
     # Shown as an annotation on the workflow run.
-    [ -z "${GITHUB_ACTIONS:-}" ] || echo "::warning title=Unsigned macOS build::$1"
+    [ -z "${GITHUB_ACTIONS:-}" ] || echo "::warning title=$1::$2"
 }
-
-[ -d "$app" ] || { echo "error: $app is missing: run pyinstaller build.spec first" >&2; exit 1; }
 
 signed=false
 notarize=false
@@ -38,10 +37,10 @@ if [ -n "${CODESIGN_IDENTITY:-}" ]; then
     if [ -n "${APPLE_ID:-}" ] && [ -n "${APPLE_TEAM_ID:-}" ] && [ -n "${APPLE_APP_PASSWORD:-}" ]; then
         notarize=true
     else
-        warn "No notarization credentials (APPLE_ID, APPLE_TEAM_ID, APPLE_APP_PASSWORD): the app is signed but not notarized; Gatekeeper will warn users."
+        warn "macOS build not notarized" "No notarization credentials (APPLE_ID, APPLE_TEAM_ID, APPLE_APP_PASSWORD): the app is signed but not notarized; Gatekeeper will warn users."
     fi
 else
-    warn "No code signing certificate available: $dmg is unsigned. Users must right-click > Open the app the first time."
+    warn "Unsigned macOS build" "No code signing certificate available: $dmg is unsigned. Users must right-click > Open the app the first time."
 fi
 
 notarize_and_staple() {  # $1: a .zip (for the app) or the .dmg itself; $2: what to staple
