@@ -1,27 +1,3 @@
-from __future__ import annotations
+from tests.fakes.fixtures import bluesky_fake, mastodon_fake, threads_fake
 
-from collections.abc import Iterator
-
-import pytest
-
-from tests.fakes.bluesky import FakeBluesky
-from tests.fakes.mastodon import FakeMastodon
-from tests.fakes.threads import FakeThreads
-
-
-@pytest.fixture
-def mastodon_fake() -> Iterator[FakeMastodon]:
-    with FakeMastodon() as fake:
-        yield fake
-
-
-@pytest.fixture
-def bluesky_fake() -> Iterator[FakeBluesky]:
-    with FakeBluesky() as fake:
-        yield fake
-
-
-@pytest.fixture
-def threads_fake() -> Iterator[FakeThreads]:
-    with FakeThreads() as fake:
-        yield fake
+__all__ = ["bluesky_fake", "mastodon_fake", "threads_fake"]
