@@ -114,3 +114,48 @@ def graph_response_error(response: httpx.Response, *, create: bool, platform: st
         err, http_status=response.status_code, create=create, platform=platform,
         retry_after=retry_after_from(response.headers),
     )
+
+
+def usage_wait(headers: httpx.Headers) -> tuple[float | None, bool]:
+    """What Meta's usage headers say: (seconds until access returns, whether a budget is used up).
+
+    `X-App-Usage` and `X-Page-Usage` carry `{"call_count", "total_cputime", "total_time"}` in
+    percent; `X-Business-Use-Case-Usage` maps an id to a list of such objects plus
+    `estimated_time_to_regain_access` in minutes (platforms.md §6, "Limits").
+    """
+    wait: float | None = None
+    exhausted = False
+    for name in ("x-app-usage", "x-page-usage", "x-business-use-case-usage"):
+        raw = headers.get(name)
+        if not raw:
+            continue
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            continue
+        entries: list[Any] = []
+        if isinstance(data, dict) and any(isinstance(v, list) for v in data.values()):
+            for value in data.values():
+                entries.extend(value if isinstance(value, list) else [])
+        else:
+            entries.append(data)
+        for entry in entries:
+            if not isinstance(entry, dict):
+                continue
+            for key in ("call_count", "total_cputime", "total_time"):
+                if isinstance(entry.get(key), int | float) and entry[key] >= 100:
+                    exhausted = True
+            minutes = entry.get("estimated_time_to_regain_access")
+            if isinstance(minutes, int | float) and minutes > 0:
+                wait = max(wait or 0.0, float(minutes) * 60.0)
+    return wait, exhausted
+
+
+def meta_response_error(response: httpx.Response, *, create: bool, platform: str) -> PublishError:
+    """`graph_response_error`, with a rate limit's wait taken from Meta's usage headers."""
+    error = graph_response_error(response, create=create, platform=platform)
+    if error.kind is ErrorKind.RATE_LIMIT:
+        wait, _ = usage_wait(response.headers)
+        if wait is not None:
+            error.retry_after = wait
+    return error
