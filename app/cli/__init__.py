@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"outpost {__version__}")
     parser.add_argument("--data-dir", metavar="DIR", help="where Outpost keeps its data (default: your user data folder; "
                         "OUTPOST_DATA_DIR also sets it)")
+    parser.add_argument("--background", action="store_true",
+                        help="with no command: start in the tray without showing the window (used at login)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
