@@ -66,6 +66,9 @@ class PublisherSettings:
     backoff_base: float = 30.0
     backoff_cap: float = 900.0
     drain_timeout: float = 10.0
+    # At most this many targets claimed and not yet finished: a cycle's transaction stays small
+    # (the loop stays responsive during a catch-up) and the rest is claimed as slots free up.
+    claim_batch: int = 64
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,7 @@ class Publisher:
         self._claimed: set[int] = set()
         self._stuck: set[int] = set()
         self._schedule_dirty = False  # a result put a target back in the queue: re-arm
+        self._backlog = False  # due targets are waiting for a claim slot: re-arm when slots free up
         self._semaphore: asyncio.Semaphore | None = None
         self._paused = False
         self._stopping = False
@@ -252,12 +256,16 @@ class Publisher:
     async def _cycle(self) -> None:
         if self._stopping or self._paused:
             return
+        room = self.settings.claim_batch - len(self._claimed)
+        if room <= 0:
+            self._backlog = True  # the next publish to finish re-arms
+            return
         now = self.clock()
         holds = self.gates.holds(now)
         claims: list[_Claim] = []
         with self.db.write() as session:
             due = repo.due_targets(session, now + self.settings.claim_window,
-                                   exclude_platforms=[p.value for p in holds])
+                                   exclude_platforms=[p.value for p in holds], limit=room)
             missed = [t for t in due if t.due_at is not None and now - t.due_at > self.settings.catchup_window]
             for target in missed:
                 self._mark_missed(session, target, now)
@@ -287,9 +295,14 @@ class Publisher:
         for claim in claims:
             self._claimed.add(claim.target_id)
             self._spawn(self._publish_one(claim))
+        if missed:
+            self._notify_missed(missed, now)
         if claims or missed or handed:
             self._changed("posts")
-        self.rearm()
+        self._backlog = len(due) >= room
+        if self._backlog and len(self._claimed) >= self.settings.claim_batch:
+            return  # every slot is taken: the next publish to finish re-arms
+        self.rearm()  # with a backlog, the next due instant is past: the next batch follows at once
 
     def _mark_published_natively(self, session: Session, target: Target, now: datetime) -> None:
         platform = Platform(target.account.platform)
@@ -380,7 +393,17 @@ class Publisher:
         repo.add_event(session, f"Missed post #{target.post_id} on {target.account.handle}: {late} late.",  # type: ignore[arg-type]
                        level="warning", kind="missed", post_id=target.post_id, target_id=target.id,
                        platform=target.account.platform)
-        self._notify("warning", "A post was missed", f"Post #{target.post_id} is {late} overdue and waits for you.")
+
+    def _notify_missed(self, missed: list[Target], now: datetime) -> None:
+        """One notice per cycle, however many were missed (a week offline must not bring 1,000 toasts)."""
+        if len(missed) == 1:
+            target = missed[0]
+            assert target.due_at is not None
+            late = humanize_delta(now - target.due_at)
+            self._notify("warning", "A post was missed", f"Post #{target.post_id} is {late} overdue and waits for you.")
+        else:
+            self._notify("warning", f"{len(missed)} posts were missed",
+                         "Outpost was not running at their scheduled times; they wait for you under Missed.")
 
     # --- one target ------------------------------------------------------------------------------
 
@@ -442,8 +465,10 @@ class Publisher:
             self._stuck.add(claim.target_id)
         finally:
             self._claimed.discard(claim.target_id)
-            if not self._stopping and self._schedule_dirty:
+            refill = self._backlog and len(self._claimed) <= self.settings.claim_batch // 2
+            if not self._stopping and (self._schedule_dirty or refill):
                 self._schedule_dirty = False
+                self._backlog = False
                 self.rearm()
 
     def _succeeded(self, claim: _Claim, attempt_id: int, result: PublishResult, started: float) -> None:

@@ -195,13 +195,17 @@ def next_due_instant(session: Session, exclude_platforms: Iterable[str] = ()) ->
     return as_utc(value)
 
 
-def due_targets(session: Session, until: datetime, exclude_platforms: Iterable[str] = ()) -> Sequence[Target]:
+def due_targets(session: Session, until: datetime, exclude_platforms: Iterable[str] = (),
+                limit: int | None = None) -> Sequence[Target]:
+    """Scheduled targets due by `until`, soonest first; at most `limit` of them."""
     q = _active_due_query().where(Target.due_at <= until)
     excluded = list(exclude_platforms)
     if excluded:
         q = q.where(Account.platform.not_in(excluded))
-    q = q.options(selectinload(Target.post), selectinload(Target.account))
-    return session.scalars(q.order_by(Target.due_at, Target.id)).all()
+    q = q.options(selectinload(Target.post), selectinload(Target.account)).order_by(Target.due_at, Target.id)
+    if limit is not None:
+        q = q.limit(limit)
+    return session.scalars(q).all()
 
 
 def claim_targets(session: Session, target_ids: Sequence[int]) -> list[int]:
