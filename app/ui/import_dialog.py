@@ -460,6 +460,11 @@ class ImportDialog(QDialog):
             self.columns_error.setText(f"Unknown time zone {self.zone_box.currentText()!r}.")
             return
         sheet, mapping = self.sheet, self.mapping
+        for account in self.runtime.planner.accounts():  # adapters are made here, on the GUI thread
+            try:
+                self.runtime.adapter(account.platform)
+            except ValueError:
+                continue
         self.preview_button.setEnabled(False)
         self.columns_error.setText("Checking every row…")
         self._run(lambda _r, _c: judge(self.runtime, sheet, mapping, options), self._judged, self._judge_failed)
