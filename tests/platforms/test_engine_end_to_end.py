@@ -263,11 +263,16 @@ async def test_bluesky_connection_reset_is_checked_then_retried_at_the_same_reco
     assert target.external_id == post["uri"]
 
 
-async def test_threads_slow_processing_is_retried_with_the_same_container(engine, threads_fake, monkeypatch) -> None:
-    monkeypatch.setenv("OUTPOST_TUNING", TUNING + ",max_processing_wait=0.1")
-    threads_fake.ready_after = 0.15
-    account = await _threads(engine, threads_fake)
-    media = [MediaItem("https://cdn.example.com/v.mp4", kind=MediaKind.VIDEO)]
-    target = await engine.wait_settled(engine.add_post(account, "slow video", media=media))
+async def test_threads_slow_processing_is_retried_with_the_same_container(tmp_path, threads_fake, monkeypatch) -> None:
+    monkeypatch.setenv("OUTPOST_TUNING", TUNING + ",max_processing_wait=0.05")
+    threads_fake.ready_after = 3600.0  # processing until the test says otherwise
+    async with EngineHarness.start(tmp_path / "own", api_base={"threads": threads_fake.url}, max_attempts=50) as h:
+        account = await _threads(h, threads_fake)
+        media = [MediaItem("https://cdn.example.com/v.mp4", kind=MediaKind.VIDEO)]
+        post = h.add_post(account, "slow video", media=media)
+        await h.wait_until(post, lambda p: any("will be retried" in e.message and "still processing" in e.message
+                                               for e in h.planner.events()))
+        threads_fake.ready_after = 0.0
+        target = await h.wait_settled(post)
     assert target.status is TargetStatus.PUBLISHED and target.attempts >= 2
     assert len(threads_fake.containers) == 1 and len(threads_fake.published()) == 1
