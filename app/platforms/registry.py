@@ -14,6 +14,8 @@ ADAPTERS: dict[Platform, str] = {
     Platform.BLUESKY: "app.platforms.bluesky:BlueskyAdapter",
     Platform.MASTODON: "app.platforms.mastodon:MastodonAdapter",
     Platform.THREADS: "app.platforms.threads:ThreadsAdapter",
+    Platform.X: "app.platforms.x:XAdapter",
+    Platform.INSTAGRAM: "app.platforms.instagram:InstagramAdapter",
 }
 
 
