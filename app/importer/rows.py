@@ -225,7 +225,6 @@ def _parse_row(
     def fail(f: Field, message: str) -> None:
         errors.append(RowIssue(message, label(f), display_value(raw(f))))
 
-
     def text_of(f: Field) -> str:
         value = raw(f)
         if isinstance(value, CellFault):
@@ -293,7 +292,7 @@ def _parse_row(
         except MediaError as exc:
             fail(Field.MEDIA, str(exc))
 
-    if not text.strip() and not media and not errors:
+    if not text.strip() and raw(Field.MEDIA) is None:
         fail(Field.TEXT, "The text is missing; write the post in the Text column.")
 
     # Repeat

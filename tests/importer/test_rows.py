@@ -230,3 +230,8 @@ def test_now_decides_what_is_past(tmp_path: Path) -> None:
     assert judge(tmp_path, rows)[0].status is RowStatus.VALID
     later = prepare(write_xlsx(tmp_path / "p.xlsx", rows), ACCOUNTS, OPTS, NOW + timedelta(hours=1))[1]
     assert later[0].status is RowStatus.INVALID
+
+
+def test_a_row_reports_all_its_problems_at_once(tmp_path: Path) -> None:
+    [row] = judge(tmp_path, [HEAD, ["someday", None, "bob"]])
+    assert [e.column for e in row.errors] == ["Account (C)", "Date (A)", "Text (B)"]
