@@ -79,3 +79,17 @@ async def sign_in(
         secrets={"app_password": app_password.strip(), "access_jwt": str(session["accessJwt"]),
                  "refresh_jwt": str(session["refreshJwt"])},
     )
+
+
+async def end_session(service: str, secrets: dict[str, str], *, tuning: Tuning | None = None) -> bool:
+    """`com.atproto.server.deleteSession` with the refresh token; True when Bluesky ended it."""
+    refresh = secrets.get("refresh_jwt")
+    if not refresh:
+        return False
+    try:
+        async with create_client(tuning or Tuning(), base_url=(service or DEFAULT_SERVICE).rstrip("/")) as client:
+            response = await client.post("/xrpc/com.atproto.server.deleteSession",
+                                         headers={"Authorization": f"Bearer {refresh}"})
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200

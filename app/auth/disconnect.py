@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from app.auth import mastodon
+from app.auth import bluesky, mastodon
 from app.auth.secrets import NoKeyringAvailable
 from app.core.models import AccountInfo, Platform
 from app.platforms.base import Secrets
@@ -31,6 +31,10 @@ async def forget_account(
         if values and not await mastodon.revoke(server, values, tuning=tuning):
             notes.append("Outpost could not revoke its access on Mastodon; remove it under Preferences > "
                          "Account > Authorized apps on your server.")
+    elif account.platform is Platform.BLUESKY and values:
+        await bluesky.end_session((api_base or {}).get("bluesky") or account.server, values, tuning=tuning)
+        notes.append("Also delete Outpost's app password in Bluesky under Settings > Privacy and security > "
+                     "App passwords.")
     elif account.platform is Platform.THREADS and values:
         notes.append("To revoke Outpost's access on Threads, remove it under Settings > Website permissions.")
     secrets.delete(account.id)

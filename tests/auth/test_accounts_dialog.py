@@ -146,3 +146,30 @@ async def test_threads_token_then_make_default_then_remove(dialog, qtbot) -> Non
 def _shot(name: str) -> Path:
     SHOTS.mkdir(parents=True, exist_ok=True)
     return SHOTS / name
+
+
+async def test_reconnecting_an_account_that_needs_it_makes_it_active_again(dialog) -> None:
+    from app.core.models import AccountStatus
+
+    with FakeBluesky() as fake:
+        _choose(dialog, Platform.BLUESKY)
+        dialog.handle.setText(fake.handle)
+        dialog.app_password.setText(fake.app_password)
+        dialog.pds.setText(fake.url)
+        dialog.connect_button.click()
+        await _settle(dialog)
+        account = next(a for a in dialog.runtime.planner.accounts() if a.platform is Platform.BLUESKY)
+        dialog.runtime.planner.set_account_status(account.id, AccountStatus.NEEDS_RECONNECT, "password changed")
+        dialog.reload()
+        row = next(i for i in range(dialog.accounts.count()) if "alice.test" in dialog.accounts.item(i).text())
+        assert "needs reconnecting" in dialog.accounts.item(row).text()
+        dialog.accounts.setCurrentRow(row)
+        _choose(dialog, Platform.THREADS)
+        dialog.reconnect_button.click()
+        assert dialog.current_platform() is Platform.BLUESKY and dialog.handle.text() == "alice.test"
+        assert dialog.pds.text() == fake.url
+        dialog.app_password.setText(fake.app_password)
+        dialog.connect_button.click()
+        await _settle(dialog)
+    assert dialog.runtime.planner.account(account.id).status is AccountStatus.ACTIVE
+    assert len([a for a in dialog.runtime.planner.accounts() if a.platform is Platform.BLUESKY]) == 1

@@ -50,3 +50,18 @@ async def test_a_sign_in_cancelled_before_the_browser_opens_never_opens_it() -> 
         with pytest.raises(AuthCancelled):
             await sign_in.run(open_url)
         assert opened == [] and not sign_in.listener.is_listening
+
+
+async def test_removing_a_bluesky_account_ends_its_session_and_points_to_the_app_password() -> None:
+    from app.auth.bluesky import sign_in
+    from tests.fakes.bluesky import FakeBluesky
+
+    with FakeBluesky() as fake:
+        connected = await sign_in(fake.handle, fake.app_password, service=fake.url, tuning=FAST)
+        secrets = KeyringSecrets()
+        secrets.put(8, connected.secrets)
+        account = AccountInfo(8, Platform.BLUESKY, connected.handle, server=connected.server)
+        notes = await forget_account(account, secrets, tuning=FAST)
+        assert fake.ended_sessions == 1 and connected.secrets["refresh_jwt"] not in fake.refresh_tokens
+    assert "App passwords" in notes[0]
+    assert secrets.get(8) is None

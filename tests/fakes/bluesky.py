@@ -48,6 +48,7 @@ class FakeBluesky(FakeServer):
         self.blobs: dict[str, dict[str, Any]] = {}
         self.records: dict[str, dict[str, Any]] = {}  # uri -> {"cid", "value", "rkey"}
         self.session_calls = {"create": 0, "refresh": 0}
+        self.ended_sessions = 0
         self._rev = itertools.count(1)
         self._requests = 0
         super().__init__(port)
@@ -110,6 +111,7 @@ class FakeBluesky(FakeServer):
         self.route("POST", x + "com.atproto.server.createSession", self.create_session)
         self.route("POST", x + "com.atproto.server.refreshSession", self.refresh_session)
         self.route("GET", x + "com.atproto.server.getSession", self.get_session)
+        self.route("POST", x + "com.atproto.server.deleteSession", self.delete_session)
         self.route("GET", x + "com.atproto.identity.resolveHandle", self.resolve_handle)
         self.route("POST", x + "com.atproto.repo.uploadBlob", self.upload_blob)
         self.route("POST", x + "com.atproto.repo.createRecord", self.create_record)
@@ -129,6 +131,14 @@ class FakeBluesky(FakeServer):
             return _error(400, "InvalidToken", "Token could not be verified")
         self.refresh_tokens.discard(token)  # single use
         return Response(200, self._session_body(self._pair()))
+
+    def delete_session(self, request: Request) -> Response:
+        token = request.bearer
+        if token is None or token not in self.refresh_tokens:
+            return _error(400, "InvalidToken", "Token could not be verified")
+        self.refresh_tokens.discard(token)
+        self.ended_sessions += 1
+        return Response(200, None)
 
     def get_session(self, request: Request) -> Response:
         return self._authed(request) or Response(200, {"handle": self.handle, "did": self.did, "active": True})
