@@ -266,14 +266,16 @@ class Publisher:
         with self.db.write() as session:
             due = repo.due_targets(session, now + self.settings.claim_window,
                                    exclude_platforms=[p.value for p in holds], limit=room)
-            missed = [t for t in due if t.due_at is not None and now - t.due_at > self.settings.catchup_window]
-            for target in missed:
-                self._mark_missed(session, target, now)
-            handed = [t for t in due if t.natively_scheduled and t not in missed]
+            # A post handed to the platform's scheduler went out while we were away, however long ago.
+            handed = [t for t in due if t.natively_scheduled]
             for target in handed:
                 self._mark_published_natively(session, target, now)
-            missed = [t for t in missed if not t.natively_scheduled]
-            wanted = [t for t in due if t not in missed and t not in handed]
+            missed = [t for t in due if not t.natively_scheduled and t.due_at is not None
+                      and now - t.due_at > self.settings.catchup_window]
+            for target in missed:
+                self._mark_missed(session, target, now)
+            settled = {t.id for t in handed} | {t.id for t in missed}
+            wanted = [t for t in due if t.id not in settled]
             won = set(repo.claim_targets(session, [t.id for t in wanted]))
             claimed = [t for t in wanted if t.id in won]
             for target in claimed:
