@@ -191,11 +191,11 @@ class LoopbackListener:
         if pending is None or result is None or result.done():
             return 400
         params = parse_qs(url.query, keep_blank_values=True)
-        state = _single(params, "state")
-        if not pending.matches(self.provider, state):
-            log.warning("Rejected a %s sign-in answer with an unexpected state", self.provider)
+        state, issuer = _single(params, "state"), _single(params, "iss")
+        if not pending.matches(self.provider, state, issuer):
+            log.warning("Rejected a %s sign-in answer with an unexpected state or issuer", self.provider)
             return 400  # keep waiting: a forged answer must not end the real sign-in (O10)
-        pending.consume(self.provider, state)
+        pending.consume(self.provider, state, issuer)
         error = _single(params, "error")
         code = _single(params, "code")
         if error is not None or not code:
@@ -224,7 +224,7 @@ def code_from_pasted_redirect(text: str, pending: PendingAuthorization) -> str:
             f"(it should start with {pending.redirect_uri}). Paste the whole address from the browser bar."
         )
     params = parse_qs(url.query, keep_blank_values=True)  # a "#_" fragment is ignored with the rest
-    pending.consume(pending.provider, _single(params, "state"))
+    pending.consume(pending.provider, _single(params, "state"), _single(params, "iss"))
     error = _single(params, "error")
     code = _single(params, "code")
     if error is not None or not code:

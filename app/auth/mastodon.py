@@ -118,6 +118,7 @@ class MastodonSignIn:
 
     async def run(self, open_url: Callable[[str], object]) -> ConnectedAccount:
         pending = await self.listener.start()
+        pending.issuer = self.server  # a server that sends `iss` must name itself
         try:
             async with create_client(self.tuning, base_url=self.server) as client:
                 app = await _call(client, "POST", "/api/v1/apps", "registering Outpost", json={

@@ -40,22 +40,24 @@ class PendingAuthorization:
     verifier: str = field(default_factory=new_verifier)
     created: float = field(default_factory=time.monotonic)
     used: bool = False
+    issuer: str = ""  # when set, an `iss` in the answer must equal it (RFC 9207 mix-up defence)
 
     @property
     def challenge(self) -> str:
         return challenge_s256(self.verifier)
 
-    def matches(self, provider: str, state: str | None) -> bool:
+    def matches(self, provider: str, state: str | None, issuer: str | None = None) -> bool:
         return (
             not self.used
             and provider == self.provider
             and state is not None
             and hmac.compare_digest(state.encode(), self.state.encode())
+            and (not self.issuer or issuer is None or issuer.rstrip("/") == self.issuer.rstrip("/"))
         )
 
-    def consume(self, provider: str, state: str | None) -> None:
+    def consume(self, provider: str, state: str | None, issuer: str | None = None) -> None:
         """Accept `state` exactly once, for this provider only; raise StateMismatch otherwise."""
-        if not self.matches(provider, state):
+        if not self.matches(provider, state, issuer):
             raise StateMismatch(
                 "This sign-in answer does not belong to the sign-in Outpost started "
                 f"for {self.provider}. Start the connection again."

@@ -166,3 +166,14 @@ def test_a_pasted_address_is_checked_like_the_listener_checks() -> None:
                                      pending) == "c0de"
     with pytest.raises(StateMismatch):  # single use
         code_from_pasted_redirect(f"https://127.0.0.1:8443/callback/threads?code=c0de&state={pending.state}", pending)
+
+
+async def test_an_answer_naming_another_issuer_is_refused() -> None:
+    listener = LoopbackListener("mastodon", timeout=5)
+    pending = await listener.start()
+    pending.issuer = "https://mastodon.example"
+    waiting = asyncio.create_task(listener.wait())
+    other = await _get(f"{pending.redirect_uri}?code=x&state={pending.state}&iss=https://evil.example")
+    assert other.status_code == 400 and not waiting.done()
+    await _get(f"{pending.redirect_uri}?code=ok&state={pending.state}&iss=https://mastodon.example/")
+    assert await waiting == "ok"
