@@ -250,3 +250,12 @@ def test_csv_with_unquoted_commas_in_a_semicolon_file(tmp_path: Path) -> None:
 def test_csv_sep_hint_line_names_the_delimiter_and_is_not_a_row(tmp_path: Path) -> None:
     table = read_table(write_csv(tmp_path / "h.csv", "sep=;\r\nText;Account\r\nHi, you;alice_x\r\n", "cp1252"))
     assert table.rows == [(1, ("Text", "Account")), (2, ("Hi, you", "alice_x"))]
+
+
+def test_the_real_row_cap_stops_a_huge_file_early(tmp_path: Path) -> None:
+    lines = ["Date,Text"] + [f"2030-01-01 09:00,post {i}" for i in range(reading.MAX_DATA_ROWS + 500)]
+    path = write_csv(tmp_path / "huge.csv", "\n".join(lines))
+    started = time.monotonic()
+    with pytest.raises(OutpostError, match=f"more than {reading.MAX_DATA_ROWS:,} rows"):
+        read_table(path)
+    assert time.monotonic() - started < 10
