@@ -15,7 +15,9 @@ ADAPTERS: dict[Platform, str] = {
     Platform.MASTODON: "app.platforms.mastodon:MastodonAdapter",
     Platform.THREADS: "app.platforms.threads:ThreadsAdapter",
     Platform.X: "app.platforms.x:XAdapter",
+    Platform.TIKTOK: "app.platforms.tiktok:TikTokAdapter",
     Platform.INSTAGRAM: "app.platforms.instagram:InstagramAdapter",
+    Platform.YOUTUBE: "app.platforms.youtube:YouTubeAdapter",
 }
 
 
