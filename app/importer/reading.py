@@ -10,14 +10,18 @@ from __future__ import annotations
 import csv
 import gc
 import io
+import logging
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from app.core.errors import OutpostError
+
+log = logging.getLogger("outpost.importer")
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 300 * 1024 * 1024
@@ -182,16 +186,27 @@ def _refused_by_defusedxml(exc: BaseException | None, kind: type[BaseException])
     return False
 
 
-def _xlsx_rows(ws: object) -> Iterator[tuple[int, dict[int, CellValue]]]:
+def _xlsx_rows(ws: Any) -> Iterator[tuple[int, dict[int, CellValue]]]:
     """(row number, {column: value}) for every row element, formula cells without a value marked.
 
     openpyxl's data_only mode returns None both for an empty cell and for a formula that was
-    never calculated; a small parser subclass tells them apart in the same single pass.
+    never calculated; a small subclass of openpyxl's sheet parser tells them apart in the same
+    single pass. That parser is openpyxl's internal API: should a future openpyxl change it,
+    the public read-only iteration takes over (uncalculated formulas then read as empty cells).
     """
-    from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+    try:
+        from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
 
-    class _Parser(WorkSheetParser):
-        def parse_cell(self, element):
+        wb = ws.parent
+        source = (wb._archive, ws._worksheet_path, ws._shared_strings)
+        formats = (wb.epoch, wb._date_formats, wb._timedelta_formats)
+    except (ImportError, AttributeError):
+        log.warning("openpyxl's sheet parser changed; formulas without a saved value read as empty")
+        yield from _public_xlsx_rows(ws)
+        return
+
+    class _Parser(WorkSheetParser):  # type: ignore[misc, unused-ignore]
+        def parse_cell(self, element):  # type: ignore[no-untyped-def, unused-ignore]
             cell = super().parse_cell(element)
             if cell["value"] is None and element.find(FORMULA_TAG) is not None:
                 cell["value"] = FORMULA_WITHOUT_VALUE
@@ -199,18 +214,19 @@ def _xlsx_rows(ws: object) -> Iterator[tuple[int, dict[int, CellValue]]]:
                 cell["value"] = CellFault("error", str(cell["value"] or ""))
             return cell
 
-    wb = ws.parent  # type: ignore[attr-defined]
-    with wb._archive.open(ws._worksheet_path) as src:  # type: ignore[attr-defined]
-        parser = _Parser(
-            src,
-            ws._shared_strings,  # type: ignore[attr-defined]
-            data_only=True,
-            epoch=wb.epoch,
-            date_formats=wb._date_formats,
-            timedelta_formats=wb._timedelta_formats,
-        )
+    archive, member, strings = source
+    epoch, date_formats, timedelta_formats = formats
+    with archive.open(member) as src:
+        parser = _Parser(src, strings, data_only=True, epoch=epoch, date_formats=date_formats,
+                         timedelta_formats=timedelta_formats)
         for number, cells in parser.parse():
             yield number, {c["column"]: v for c in cells if _kept(v := c["value"])}
+
+
+def _public_xlsx_rows(ws: Any) -> Iterator[tuple[int, dict[int, CellValue]]]:
+    ws.reset_dimensions()  # stored dimensions may be wrong (A1:A1 on a full sheet)
+    for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
+        yield number, {i: v for i, v in enumerate(row, start=1) if _kept(v)}
 
 
 # ---------------------------------------------------------------- csv

@@ -259,3 +259,15 @@ def test_the_real_row_cap_stops_a_huge_file_early(tmp_path: Path) -> None:
     with pytest.raises(OutpostError, match=f"more than {reading.MAX_DATA_ROWS:,} rows"):
         read_table(path)
     assert time.monotonic() - started < 10
+
+
+def test_without_openpyxl_internals_the_public_reader_takes_over(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import openpyxl.worksheet._reader as internals
+
+    path = write_xlsx(tmp_path / "p.xlsx", [["Date", "Text"], [datetime(2026, 7, 1, 9, 30), "Hi"], [], ["x", "=1+1"]])
+    patch_member(path, "xl/worksheets/sheet1.xml", lambda x: x.replace('<dimension ref="A1:B4" />', '<dimension ref="A1:A1" />'))
+    fast = read_table(path).rows
+    monkeypatch.delattr(internals, "WorkSheetParser")
+    slow = read_table(path).rows
+    assert fast[:2] == slow[:2] == [(1, ("Date", "Text")), (2, (datetime(2026, 7, 1, 9, 30), "Hi"))]
+    assert fast[2] == (4, ("x", FORMULA_WITHOUT_VALUE)) and slow[2] == (4, ("x",))
