@@ -103,7 +103,7 @@ class ActivityView(QWidget):
         self.tree.setRootIsDecorated(False)
         self.tree.setAlternatingRowColors(False)
         self.tree.setUniformRowHeights(True)
-        self.tree.setColumnWidth(0, 150)
+        self.tree.setColumnWidth(0, 180)
         self.tree.setFrameShape(QTreeWidget.Shape.NoFrame)
         self.empty = muted("Nothing has happened yet. Publishing attempts and changes appear here.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)

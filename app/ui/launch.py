@@ -106,7 +106,7 @@ async def main(app: Any, runtime: Any, server: Any, *, background: bool = False)
         runtime.on_notice(lambda level, title, message: window.toast.show_message(
             f"{title}: {message}", kind="error" if level == "error" else "info"))
     window.quitRequested.connect(quit_event.set)
-    server.messageReceived.connect(lambda _message: window.bring_to_front())
+    server.messageReceived.connect(lambda message: quit_event.set() if message == "quit" else window.bring_to_front())
     if not background or tray is None:
         window.show()
     await quit_event.wait()

@@ -87,7 +87,8 @@ def seed(runtime, now: datetime, rng: random.Random) -> dict[str, int]:  # type:
                                   error=error, duration_ms=1800 + rng.randint(0, 900)))
             row.status = {"published": "published", "failed": "failed", "needs_review": "needs_review",
                           "missed": "missed"}[status.value]
-            s.add(Event(at=row.scheduled_at + timedelta(seconds=3), level="error" if error else "info",
+            level = "error" if error else "warning" if status is TargetStatus.MISSED else "info"
+            s.add(Event(at=row.scheduled_at + timedelta(seconds=3), level=level,
                         kind="seed", message=f"Post #{post_id}: {status.value.replace('_', ' ')}"
                         + (f": {error}" if error else ""), post_id=post_id))
 
@@ -97,8 +98,8 @@ def seed(runtime, now: datetime, rng: random.Random) -> dict[str, int]:  # type:
             hour = rng.choice((8, 9, 11, 12, 14, 17, 18, 20))
             targets = rng.sample(accounts, rng.randint(1, 3))
             post_id = post(offset, hour, rng.choice((0, 15, 30, 45)), rng.choice(TEXTS), targets)
-            day = month_start + timedelta(days=offset)
-            if day < today:
+            row_at = runtime.planner.post(post_id).scheduled_at
+            if row_at is not None and row_at <= now + timedelta(minutes=2):
                 set_status(post_id, TargetStatus.PUBLISHED, url=f"https://example.social/@clayandco/{post_id}")
     today_offset = (today - month_start).days
     ids["failed"] = post(max(0, today_offset - 2), 10, 30, "Our studio tour video is finally up — 8 minutes "
@@ -178,6 +179,8 @@ async def shoot(app, out: Path, data_dir: Path, *, sizes: list[tuple[int, int]],
         window.set_view("agenda")
         window._selection_changed([])
         grab(window, f"agenda{tag}")
+        window.set_view("activity")
+        grab(window, f"activity{tag}")
         window.set_view("month")
         window._selection_changed([ids["failed"]])
         grab(window, f"details{tag}")

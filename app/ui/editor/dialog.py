@@ -188,7 +188,10 @@ class PostEditor(QDialog):
         fl.setSpacing(8)
         when = QVBoxLayout()
         when.setSpacing(4)
-        when.addWidget(section("When"))
+        when_label = QLabel("&WHEN")
+        when_label.setProperty("role", "section")
+        when_label.setBuddy(self.schedule.date)  # Alt+W jumps to the date, Tab to the time
+        when.addWidget(when_label)
         when.addWidget(self.schedule)
         when.addWidget(self.when_problems)
         fl.addLayout(when, 1)
