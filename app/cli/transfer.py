@@ -13,7 +13,7 @@ from app.cli import open_runtime, print_json
 from app.core.errors import OutpostError
 from app.core.timeutil import local_zone_name, localize, parse_instant, zone
 from app.importer.accounts import AccountError, AccountResolver
-from app.importer.columns import Field
+from app.importer.columns import Field, Header, Mapping, normalise_header
 from app.importer.commit import ImportResult, accounts_of, commit, export_posts, judge, undo
 from app.importer.dates import DateOrder
 from app.importer.rows import ImportOptions, ImportRow, RowStatus, needs_date_order, open_sheet
@@ -28,6 +28,9 @@ def register(sub: Any) -> None:
     imp.add_argument("--timezone", metavar="ZONE", help="zone for dates without an offset (default: this computer's)")
     imp.add_argument("--date-order", choices=[DateOrder.DAY_FIRST.value, DateOrder.MONTH_FIRST.value],
                      help="how to read dates like 03/04/2026")
+    imp.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",
+                     help="read a column as a field, e.g. --map Words=Text (or Words= to skip it); "
+                          f"fields: {', '.join(f.value for f in Field)}")
     imp.add_argument("--dry-run", action="store_true", help="check the file; create nothing")
     imp.add_argument("--all-or-nothing", action="store_true", help="refuse the file if any row has a problem")
     imp.add_argument("--as-drafts", action="store_true", help="create drafts; nothing is published")
@@ -53,7 +56,7 @@ def cmd_import(args: argparse.Namespace, data_dir: Path) -> int:
     except ValueError as exc:
         raise OutpostError(str(exc)) from None
     sheet = open_sheet(args.file)  # refuses unreadable or hostile files before touching the data folder
-    mapping = sheet.mapping
+    mapping = _apply_maps(sheet.mapping, sheet.header, args.map)
     if mapping.unresolved:
         f = mapping.unresolved[0]
         raise OutpostError(f"Several columns look like {f.value}; rename all but one of them and import again.")
@@ -93,6 +96,31 @@ def cmd_import(args: argparse.Namespace, data_dir: Path) -> int:
         print(f"outpost: {refusal}", file=sys.stderr)
         return 2
     return 0
+
+
+def _apply_maps(mapping: Mapping, header: Header, maps: list[str]) -> Mapping:
+    """--map COLUMN=FIELD: COLUMN is a header (or a column letter), FIELD an Outpost column or empty."""
+    fields = {normalise_header(f.value): f for f in Field}
+    for item in maps:
+        column_name, sep, field_name = item.partition("=")
+        if not sep:
+            raise OutpostError(f"--map {item!r}: write COLUMN=FIELD, e.g. --map Words=Text.")
+        wanted = normalise_header(column_name)
+        columns = [i for i, n in enumerate(header.names, start=1)
+                   if normalise_header(n) == wanted or header.letter(i).lower() == column_name.strip().lower()]
+        if len(columns) != 1:
+            found = ", ".join(n for n in header.names if n) or "none"
+            raise OutpostError(f"--map {item!r}: no single column {column_name!r} (headers: {found}).")
+        if not field_name.strip():
+            current = mapping.field_of(columns[0])
+            mapping = mapping.with_column(current, None) if current else mapping
+            continue
+        field = fields.get(normalise_header(field_name))
+        if field is None:
+            raise OutpostError(f"--map {item!r}: {field_name!r} is not a field; use one of "
+                               f"{', '.join(f.value for f in Field)}.")
+        mapping = mapping.with_column(field, columns[0])
+    return mapping
 
 
 def _report(args: argparse.Namespace, rows: list[ImportRow], result: ImportResult, valid: int) -> None:

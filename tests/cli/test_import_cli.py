@@ -181,3 +181,17 @@ def test_files_without_a_text_column_are_refused(data_dir: Path, tmp_path: Path,
     path = write_csv(tmp_path / "n.csv", "When,What\n2030-01-01 10:00,x\n")
     code, _, err = run(capsys, "--data-dir", data_dir, "import", path)
     assert code == 2 and "No Text column" in err and "When, What" in err
+
+
+def test_map_reads_a_column_the_importer_does_not_know(data_dir: Path, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    when = (SOON + timedelta(days=5)).strftime("%Y-%m-%d %H:%M")
+    path = write_csv(tmp_path / "m.csv", f"When,Words,Notes\n{when},hello there,internal\n")
+    code, _, err = run(capsys, "--data-dir", data_dir, "import", path, "--dry-run")
+    assert code == 2 and "No Text column" in err
+    code, out, _ = run(capsys, "--data-dir", data_dir, "import", path, "--map", "Words=Text", "--map", "C=",
+                       "--account", "alice.bsky.social", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["imported"] == 1
+    code, _, err = run(capsys, "--data-dir", data_dir, "import", path, "--map", "Words=Body text")
+    assert code == 2 and "is not a field" in err
