@@ -110,6 +110,7 @@ def open_sheet(path: Path) -> Sheet:
 def file_date_order(sheet: Sheet, mapping: Mapping, chosen: DateOrder) -> DateOrder | None:
     """The order to read numeric dates with: the user's choice, else what the file implies;
     None when the file mixes clearly day-first and clearly month-first dates."""
+    chosen = DateOrder(chosen)
     if chosen is not DateOrder.UNKNOWN or Field.DATE not in mapping.columns:
         return chosen
     return detect_order(sheet.column_values(mapping.columns[Field.DATE]))

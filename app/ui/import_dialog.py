@@ -420,7 +420,9 @@ class ImportDialog(QDialog):
             chosen = mapping.field_of(i)
             box.setCurrentIndex(box.findData(chosen) if chosen else 0)
             box.setToolTip("\n".join(f"{f.value}: {f.help}" for f in Field))
-            box.currentIndexChanged.connect(lambda _i, col=i, b=box: self._remap(col, b.currentData()))
+            # Qt hands enum data back as plain str: turn it back into a Field.
+            box.currentIndexChanged.connect(
+                lambda _i, col=i, b=box: self._remap(col, Field(b.currentData()) if b.currentData() else None))
             self.column_table.setCellWidget(i - 1, 2, box)
             self.field_boxes.append(box)
         self.column_table.resizeRowsToContents()
@@ -460,7 +462,8 @@ class ImportDialog(QDialog):
 
     def options(self) -> ImportOptions:
         return ImportOptions(timezone=self.zone_box.currentText().strip() or self.tz_name,
-                             date_order=self.order_box.currentData(), default_account_id=self.account_box.currentData())
+                             date_order=DateOrder(self.order_box.currentData()),
+                             default_account_id=self.account_box.currentData())
 
     def build_preview(self) -> None:
         assert self.sheet is not None and self.mapping is not None

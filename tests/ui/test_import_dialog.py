@@ -228,3 +228,23 @@ def test_preview_screenshot(qtbot, runtime, accounts, tmp_path) -> None:  # type
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     assert dialog.grab().save(str(SCREENSHOT))
     assert QColor(dialog.grab().toImage().pixel(10, 10)).isValid()
+
+
+def test_ambiguous_dates_wait_for_the_order_chosen_in_the_dialog(qtbot, runtime, accounts, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    year = local_today().year + 1
+    path = write_xlsx(tmp_path / "amb.xlsx", [["Date", "Text", "Account"],
+                                              [f"03/04/{year} 10:00", "spring", "alice.bsky.social"]])
+    dialog = ImportDialog(runtime)
+    qtbot.addWidget(dialog)
+    dialog.load_file(path)
+    qtbot.waitUntil(lambda: dialog.page == "columns", timeout=5000)
+    assert "choose the order" in dialog.columns_error.text()
+    to_preview(qtbot, dialog)
+    [row] = dialog.model.rows
+    assert row.status is RowStatus.INVALID and "could be 3 April or 4 March" in str(row.errors[0])
+    dialog.show_page("columns")
+    dialog.order_box.setCurrentIndex(dialog.order_box.findData("day-first"))
+    to_preview(qtbot, dialog)
+    [row] = dialog.model.rows
+    assert row.status is RowStatus.VALID and row.spec is not None
+    assert (row.spec.scheduled_at.month, row.spec.scheduled_at.day) == (4, 3)
