@@ -123,6 +123,7 @@ def parse_time_text(text: str) -> time:
 
 def parse_date_text(text: str, order: DateOrder) -> datetime | date:
     """A naive datetime, an aware datetime (an offset was given) or a date (no time given)."""
+    order = DateOrder(order)  # a plain "day-first" string (from Qt item data, argparse) is fine too
     raw = text.strip()
     if _NUMBER.match(raw):
         raise DateError(f"{raw} is a number, not a date; {HINT}.")
