@@ -16,6 +16,8 @@ ADAPTERS: dict[Platform, str] = {
     Platform.THREADS: "app.platforms.threads:ThreadsAdapter",
     Platform.X: "app.platforms.x:XAdapter",
     Platform.TIKTOK: "app.platforms.tiktok:TikTokAdapter",
+    Platform.LINKEDIN: "app.platforms.linkedin:LinkedInAdapter",
+    Platform.FACEBOOK: "app.platforms.facebook:FacebookAdapter",
     Platform.INSTAGRAM: "app.platforms.instagram:InstagramAdapter",
     Platform.YOUTUBE: "app.platforms.youtube:YouTubeAdapter",
 }
