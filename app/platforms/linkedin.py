@@ -92,7 +92,7 @@ def linkedin_error(response: httpx.Response, *, create: bool, what: str = "the p
         return PublishError(ErrorKind.RATE_LIMIT, "LinkedIn's daily limit for this app or account is reached. Outpost "
                             "tries again after it resets.", http_status=429, retry_after=max(wait, 1.0),
                             code="rate_limited")
-    if status == 426 or "version" in message.lower() and status == 400:
+    if status == 426 or ("version" in message.lower() and status == 400):
         return PublishError(ErrorKind.PERMANENT, f"LinkedIn no longer accepts the API version Outpost uses ({message}). "
                             "Update Outpost.", http_status=status, code="version")
     if 400 <= status < 500:
@@ -278,7 +278,7 @@ class LinkedInAdapter:
         return str(value["image"])
 
     async def _upload_video(self, account: AccountInfo, item: MediaItem, author: str, n: int) -> str:
-        data, mime, _ = await load_media(self._client, item.source, item.mime_type)
+        data, _mime, _ = await load_media(self._client, item.source, item.mime_type)
         response = await self._send(account, "POST", "/rest/videos", create=False, params={"action": "initializeUpload"},
                                     json={"initializeUploadRequest": {"owner": author, "fileSizeBytes": len(data),
                                                                       "uploadCaptions": False, "uploadThumbnail": False}})
