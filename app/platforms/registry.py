@@ -18,7 +18,6 @@ ADAPTERS: dict[Platform, str] = {
     Platform.TIKTOK: "app.platforms.tiktok:TikTokAdapter",
     Platform.LINKEDIN: "app.platforms.linkedin:LinkedInAdapter",
     Platform.FACEBOOK: "app.platforms.facebook:FacebookAdapter",
-    Platform.FACEBOOK: "app.platforms.facebook:FacebookAdapter",
     Platform.INSTAGRAM: "app.platforms.instagram:InstagramAdapter",
     Platform.YOUTUBE: "app.platforms.youtube:YouTubeAdapter",
 }
