@@ -17,6 +17,7 @@ ADAPTERS: dict[Platform, str] = {
     Platform.X: "app.platforms.x:XAdapter",
     Platform.TIKTOK: "app.platforms.tiktok:TikTokAdapter",
     Platform.LINKEDIN: "app.platforms.linkedin:LinkedInAdapter",
+    Platform.PINTEREST: "app.platforms.pinterest:PinterestAdapter",
     Platform.FACEBOOK: "app.platforms.facebook:FacebookAdapter",
     Platform.INSTAGRAM: "app.platforms.instagram:InstagramAdapter",
     Platform.YOUTUBE: "app.platforms.youtube:YouTubeAdapter",
