@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -39,6 +40,7 @@ from app.core.redact import one_line, redact
 from app.core.rules import RULES
 from app.core.status import rollup
 from app.core.timeutil import as_utc, humanize_delta
+from app.engine.crashpoints import crash_point
 from app.engine.gates import PlatformGates
 from app.engine.journal import JournalWriter
 from app.engine.recurring import spawn_next_occurrence
@@ -69,6 +71,26 @@ class PublisherSettings:
     # At most this many targets claimed and not yet finished: a cycle's transaction stays small
     # (the loop stays responsive during a catch-up) and the rest is claimed as slots free up.
     claim_batch: int = 64
+    rate_scale: float = 1.0  # multiplies every platform's calls per period (tests speed it up)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> PublisherSettings:
+        """Defaults, with `OUTPOST_ENGINE_TUNING="backoff_base=0.05,rate_scale=100"` applied (used when
+        a test runs `outpost run` in a subprocess); unknown names and unreadable values are ignored."""
+        env = os.environ if environ is None else environ
+        settings = cls()
+        for item in env.get("OUTPOST_ENGINE_TUNING", "").split(","):
+            name, _, raw = item.partition("=")
+            name, raw = name.strip(), raw.strip()
+            current = getattr(settings, name, None) if name in cls.__dataclass_fields__ else None
+            try:
+                if isinstance(current, timedelta):
+                    setattr(settings, name, timedelta(seconds=float(raw)))
+                elif isinstance(current, int | float):
+                    setattr(settings, name, type(current)(float(raw)))
+            except ValueError:
+                log.warning("OUTPOST_ENGINE_TUNING: ignoring %s=%r", name, raw)
+        return settings
 
 
 @dataclass(frozen=True)
@@ -115,6 +137,9 @@ class Publisher:
         self.clock = clock
         self.settings = settings or PublisherSettings()
         self.gates = PlatformGates()
+        if self.settings.rate_scale != 1.0:
+            self.gates.rates = {p: (calls * self.settings.rate_scale, period)
+                                for p, (calls, period) in self.gates.rates.items()}
         self._on_change = on_change or (lambda _kind: None)
         self._notify = notify or (lambda _level, _title, _message: None)
         self.scheduler: PublisherScheduler | None = None
@@ -426,6 +451,7 @@ class Publisher:
                     await limiter.acquire()
                 job = await self._journal.begin(claim)
                 attempt_id = job.attempt_id
+                crash_point("journaled")
                 adapter = self.adapter_for(claim.platform)
                 started = time.monotonic()
                 try:
@@ -448,6 +474,7 @@ class Publisher:
                     err = PublishError(ErrorKind.UNKNOWN, f"Unexpected error: {type(exc).__name__}: {exc}")
                     await self._failed(claim, job, err, started)
                 else:
+                    crash_point("answered")
                     if claim.native and result.natively_scheduled:
                         self._handed_off(claim, attempt_id, result, started)
                     else:

@@ -93,7 +93,7 @@ class Runtime:
                 from app.auth.secrets import KeyringSecrets
 
                 secrets = KeyringSecrets()
-            publisher_settings = settings or PublisherSettings()
+            publisher_settings = settings or PublisherSettings.from_env()
             with db.read() as s:
                 hours = repo.get_setting(s, "catchup_window_hours")
             if isinstance(hours, int | float) and settings is None:

@@ -92,3 +92,19 @@ def busiest_window(instants: list[float], window: float) -> int:
             lo += 1
         best = max(best, hi - lo + 1)
     return best
+
+
+def record_figures(suite: str, figures: dict[str, object]) -> None:
+    """Keep a suite's figures for docs/reliability.md when the report runs the suites
+    (OUTPOST_RELIABILITY_FIGURES names the folder); a no-op otherwise."""
+    import json
+    import os
+
+    folder = os.environ.get("OUTPOST_RELIABILITY_FIGURES")
+    if not folder:
+        return
+    path = Path(folder) / f"{suite}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    existing = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    existing.update(figures)
+    path.write_text(json.dumps(existing, indent=1, default=str), encoding="utf-8")
