@@ -116,6 +116,8 @@ def register(sub: Any) -> None:
                             ("remove", cmd_media_host_remove)):
         mh_sub.add_parser(action, help=f"{action} the media host settings").set_defaults(handler=handler)
 
+    _register_developer_app_connects(connect_sub)
+
     rm = acc.add_parser("remove", help="remove an account, its secrets, and cancel its unpublished posts")
     rm.add_argument("account", help="account id, handle or name")
     rm.set_defaults(handler=cmd_remove)
@@ -417,3 +419,105 @@ def cmd_media_host_remove(args: argparse.Namespace, data_dir: Path) -> int:
     mediahost.remove_config(data_dir)
     print("Media host removed; local files are refused again for Instagram.")
     return 0
+
+
+# --- X, LinkedIn, Pinterest and TikTok: the person's own developer app -------------------------
+
+
+def _register_developer_app_connects(connect_sub: Any) -> None:
+    """`accounts connect x|linkedin|pinterest|tiktok`: sign in with your own developer app; a secret is read
+    from standard input, never from the command line."""
+    xc = connect_sub.add_parser("x", help="sign in to X in your browser with your X developer app (OAuth 2.0)")
+    xc.add_argument("--client-id", required=True, help="the app's OAuth 2.0 client id")
+    xc.add_argument("--secret-stdin", action="store_true",
+                    help="also read a client secret from standard input (a \"Web App\", confidential client)")
+    xc.add_argument("--port", type=int, help="the port of the callback registered for the app, "
+                    "http://127.0.0.1:PORT/callback/x (default 8721)")
+    lc = connect_sub.add_parser("linkedin", help="sign in to LinkedIn in your browser with your LinkedIn app "
+                                "(the client secret is read from standard input)")
+    lc.add_argument("--client-id", required=True)
+    lc.add_argument("--port", type=int, help="the port of the redirect URL registered for the app, "
+                    "http://127.0.0.1:PORT/callback/linkedin (default 8722)")
+    pc = connect_sub.add_parser("pinterest", help="sign in to Pinterest in your browser with your Pinterest app "
+                                "(the app secret is read from standard input)")
+    pc.add_argument("--app-id", required=True)
+    pc.add_argument("--board", default="", help="the board to pin to, by name or id (default: your first board)")
+    pc.add_argument("--port", type=int, help="the port of the redirect URI registered for the app, "
+                    "http://127.0.0.1:PORT/callback/pinterest (default 8085)")
+    tc = connect_sub.add_parser("tiktok", help="sign in to TikTok in your browser with your TikTok app "
+                                "(the client secret is read from standard input)")
+    tc.add_argument("--client-key", required=True)
+    tc.add_argument("--challenge-encoding", choices=["base64url", "hex"], default="base64url",
+                    help="how the PKCE challenge is encoded; try hex if TikTok says the challenge is invalid")
+    tc.add_argument("--audited", action="store_true", help="your TikTok app has passed TikTok's audit, so posts "
+                    "may be public (otherwise TikTok keeps them private)")
+    tc.add_argument("--privacy", choices=["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR",
+                                          "SELF_ONLY"], help="who sees the videos once the app is audited")
+    tc.add_argument("--inbox", action="store_true", help="send videos to your TikTok inbox to finish there")
+    for parser in (xc, lc, pc, tc):
+        parser.add_argument("--no-browser", action="store_true", help="only print the address to open")
+        parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the sign-in")
+        parser.add_argument("--json", action="store_true")
+        parser.set_defaults(handler=cmd_connect_developer_app)
+
+
+def cmd_connect_developer_app(args: argparse.Namespace, data_dir: Path) -> int:
+    from dataclasses import replace
+
+    _check_keyring()
+    platform = Platform(args.platform)
+    base = _api_base(platform)
+    sign_in: Any
+    if platform is Platform.X:
+        from app.auth import x
+
+        secret = _read_secret("X client secret: ") if args.secret_stdin else ""
+        port = args.port or x.DEFAULT_PORT
+        register = x.redirect_uri(port)
+        sign_in = x.XSignIn(args.client_id, secret, port=port, api_base=base or x.DEFAULT_BASE, timeout=args.timeout,
+                            authorize_url=f"{base}/i/oauth2/authorize" if base else x.AUTHORIZE_URL)
+    elif platform is Platform.LINKEDIN:
+        from app.auth import linkedin
+
+        secret = _read_secret("LinkedIn client secret: ")
+        port = args.port or linkedin.DEFAULT_PORT
+        register = linkedin.redirect_uri(port)
+        sign_in = linkedin.LinkedInSignIn(args.client_id, secret, port=port, api_base=base or linkedin.DEFAULT_BASE,
+                                          auth_base=base or linkedin.AUTH_BASE, timeout=args.timeout)
+    elif platform is Platform.PINTEREST:
+        from app.auth import pinterest
+
+        secret = _read_secret("Pinterest app secret: ")
+        port = args.port or pinterest.DEFAULT_PORT
+        register = pinterest.redirect_uri(port)
+        sign_in = pinterest.PinterestSignIn(args.app_id, secret, board=args.board, port=port, timeout=args.timeout,
+                                            api_base=base or pinterest.DEFAULT_BASE,
+                                            authorize_url=f"{base}/oauth/" if base else pinterest.AUTHORIZE_URL)
+    else:
+        from app.auth import tiktok
+
+        secret = _read_secret("TikTok client secret: ")
+        register = tiktok.REDIRECT_TO_REGISTER
+        sign_in = tiktok.TikTokSignIn(args.client_key, secret, challenge_encoding=args.challenge_encoding,
+                                      api_base=base or tiktok.DEFAULT_BASE, timeout=args.timeout,
+                                      authorize_url=f"{base}/v2/auth/authorize/" if base else tiktok.AUTHORIZE_URL)
+
+    def open_url(url: str) -> None:
+        print(f"Open this address in your browser to let Outpost post for you on {platform.label}:", flush=True)
+        print(url, flush=True)
+        print(f"(Your {platform.label} app must list this redirect address: {register})", file=sys.stderr, flush=True)
+        if not args.no_browser:
+            webbrowser.open(url)
+        print("Waiting for your answer in the browser (Ctrl+C cancels)...", file=sys.stderr, flush=True)
+
+    connected = asyncio.run(sign_in.run(open_url))
+    if platform is Platform.TIKTOK:
+        extra: dict[str, object] = {"audited": bool(args.audited)}
+        if args.privacy:
+            extra["privacy_level"] = args.privacy
+        if args.inbox:
+            extra["post_mode"] = "inbox"
+        connected = replace(connected, settings={**connected.settings, **extra})
+        if not args.audited:
+            print("TikTok keeps posts from apps it has not audited private (only you can see them).", file=sys.stderr)
+    return _save(data_dir, connected, args.json)
