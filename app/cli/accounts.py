@@ -97,6 +97,8 @@ def register(sub: Any) -> None:
     yc.add_argument("--client-id", required=True, help="the client id of your Google Cloud \"Desktop app\" client")
     yc.add_argument("--no-browser", action="store_true", help="only print the address to open")
     yc.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the sign-in (default 300)")
+    yc.add_argument("--privacy", choices=["public", "unlisted", "private"], default="public",
+                    help="who may see the videos Outpost publishes (default public)")
     yc.add_argument("--json", action="store_true")
     yc.set_defaults(handler=cmd_connect_youtube)
 
@@ -351,6 +353,7 @@ def cmd_connect_youtube(args: argparse.Namespace, data_dir: Path) -> int:
         print("Waiting for your answer in the browser (Ctrl+C cancels)...", file=sys.stderr, flush=True)
 
     connected = asyncio.run(sign_in.run(open_url))
+    connected.settings["privacy"] = args.privacy
     return _save(data_dir, connected, args.json)
 
 
