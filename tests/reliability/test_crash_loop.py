@@ -152,7 +152,7 @@ def _verdict(outpost: Outpost, ids: list[int], targets: list[Any], mastodon: Fak
     finally:
         runtime.close()
     duplicates = sum(c - 1 for record in (on_mastodon, on_bluesky) for c in record.values() if c > 1)
-    lost, false_success, outcome = [], [], Counter()
+    lost, false_success, outcome, reasons = [], [], Counter(), Counter()
     for t, held in targets:
         seen = (on_mastodon if t.platform is Platform.MASTODON else on_bluesky)[texts[t.post_id]]
         outcome[t.status.value if not held else "held_for_reconnect"] += 1
@@ -162,10 +162,12 @@ def _verdict(outpost: Outpost, ids: list[int], targets: list[Any], mastodon: Fak
                 false_success.append(t)
         elif not t.last_error:
             lost.append(t)
+        else:
+            reasons[f"{t.status.value} ({'on' if seen else 'not on'} the platform): {t.last_error[:90]}"] += 1
     figures = {
         "posts": len(ids), "targets": len(targets), "kills": sum(kills.values()), "kills_by_moment": dict(kills),
         "self_kills_at_crash_points": self_killed, "duplicates": duplicates, "lost": len(lost),
-        "false_success": len(false_success), "outcomes": dict(outcome),
+        "false_success": len(false_success), "outcomes": dict(outcome), "reasons": dict(reasons),
         "integrity_check": quick_check(db_path(outpost.data_dir)), "seconds": round(time.monotonic() - started, 1),
     }
     print(figures)
