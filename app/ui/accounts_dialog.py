@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.auth import bluesky, threads
+from app.auth import bluesky, linkedin, pinterest, threads, tiktok, x
 from app.auth.accounts import ConnectedAccount
 from app.auth.disconnect import forget_account
 from app.auth.mastodon import MastodonSignIn
@@ -45,7 +45,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("outpost.ui.accounts")
 
-CONNECTABLE = (Platform.BLUESKY, Platform.MASTODON, Platform.THREADS)
+# Signed in with the person's own developer app (client id and secret); they share one form.
+DEVELOPER_APP = (Platform.X, Platform.LINKEDIN, Platform.PINTEREST, Platform.TIKTOK)
+CONNECTABLE = (Platform.BLUESKY, Platform.MASTODON, Platform.THREADS, *DEVELOPER_APP)
 HOW = {
     Platform.BLUESKY: "Sign in with your handle and an app password (Bluesky: Settings › Privacy and security › "
                       "App passwords); your main password is never needed.",
@@ -53,6 +55,14 @@ HOW = {
                        "come back here.",
     Platform.THREADS: "Threads only sends sign-ins to secure web addresses, so paste a long-lived access token "
                       "made in Meta's developer tools.",
+    Platform.X: f"Enter your X developer app's OAuth 2.0 client id (and secret for a Web App); its callback must be "
+                f"{x.redirect_uri()}. Outpost then opens X's sign-in in your browser.",
+    Platform.LINKEDIN: f"Enter your LinkedIn app's client id and secret; its redirect URL must be "
+                       f"{linkedin.redirect_uri()}. The sign-in lasts 60 days; Outpost reminds you to reconnect.",
+    Platform.PINTEREST: f"Enter your Pinterest app id and secret; its redirect URI must be {pinterest.redirect_uri()}. "
+                        "Pins go to the board you name (or your first board).",
+    Platform.TIKTOK: f"Enter your TikTok app's client key and secret; its redirect URI must be "
+                     f"{tiktok.REDIRECT_TO_REGISTER}. Until TikTok audits your app, videos are posted privately.",
 }
 
 
@@ -61,7 +71,7 @@ class AccountsDialog(QDialog):
         super().__init__(parent)
         self.runtime = runtime
         self._task: asyncio.Task[None] | None = None
-        self._sign_in: MastodonSignIn | None = None
+        self._sign_in: MastodonSignIn | DeveloperAppSignIn | None = None
         # The system browser, never an embedded view (reliability.md O1); tests put a stand-in here.
         self.open_url: Callable[[str], object] = lambda url: QDesktopServices.openUrl(QUrl(url))
         self.setWindowTitle("Accounts")
@@ -101,6 +111,15 @@ class AccountsDialog(QDialog):
                 form.addRow(label, field)
             self.forms.addWidget(page)
         self.platform.currentIndexChanged.connect(self._platform_changed)
+        self.client_id, self.client_secret, self.board = QLineEdit(), QLineEdit(), QLineEdit()
+        self.client_secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.board.setPlaceholderText("Pinterest only: the board to pin to (empty: your first board)")
+        app_page = QWidget()
+        app_form = QFormLayout(app_page)
+        app_form.setContentsMargins(0, 0, 0, 0)
+        for label, field in (("Client id", self.client_id), ("Client secret", self.client_secret), ("Board", self.board)):
+            app_form.addRow(label, field)
+        self._developer_app_page = self.forms.addWidget(app_page)
 
         self.connect_button = button("Connect", "plus", primary=True)
         self.connect_button.clicked.connect(self.start_connect)
@@ -189,7 +208,10 @@ class AccountsDialog(QDialog):
         if account is None or account.platform not in CONNECTABLE:
             return
         self.platform.setCurrentIndex(CONNECTABLE.index(account.platform))
-        if account.platform is Platform.BLUESKY:
+        if account.platform in DEVELOPER_APP:
+            self.client_id.setFocus()
+            self._say(f"Enter your {account.platform.label} app's client id and secret, then sign in again.")
+        elif account.platform is Platform.BLUESKY:
             self.handle.setText(account.handle)
             self.pds.setText(account.server)
             self.app_password.setFocus()
@@ -224,7 +246,7 @@ class AccountsDialog(QDialog):
     # ---- connecting ---------------------------------------------------------------------
     def _platform_changed(self) -> None:
         platform = self.current_platform()
-        self.forms.setCurrentIndex(CONNECTABLE.index(platform))
+        self.forms.setCurrentIndex(self._developer_app_page if platform in DEVELOPER_APP else CONNECTABLE.index(platform))
         for i in range(self.forms.count()):  # size the stack to the page shown, not the tallest one
             policy = QSizePolicy.Policy.Preferred if i == self.forms.currentIndex() else QSizePolicy.Policy.Ignored
             page = self.forms.widget(i)
@@ -232,7 +254,8 @@ class AccountsDialog(QDialog):
                 page.setSizePolicy(QSizePolicy.Policy.Preferred, policy)
         self.forms.adjustSize()
         self.how.setText(HOW[platform])
-        self.connect_button.setText("Sign in with browser" if platform is Platform.MASTODON else "Connect")
+        browser = platform is Platform.MASTODON or platform in DEVELOPER_APP
+        self.connect_button.setText("Sign in with browser" if browser else "Connect")
 
     def current_platform(self) -> Platform:
         return Platform(self.platform.currentData())
@@ -292,6 +315,12 @@ class AccountsDialog(QDialog):
         if platform is Platform.THREADS:
             self._say("Checking the token with Threads…")
             return await threads.account_from_token(self.token.text(), api_base=api_base.get("threads") or THREADS_BASE)
+        if platform in DEVELOPER_APP:
+            self._sign_in = developer_app_sign_in(platform, self.client_id.text(), self.client_secret.text(),
+                                                  self.board.text(), api_base.get(platform.value, ""))
+            connected = await self._sign_in.run(self._open_browser)
+            self.client_secret.clear()
+            return connected
         self._sign_in = MastodonSignIn(self.server.text())
         return await self._sign_in.run(self._open_browser)
 
@@ -326,3 +355,21 @@ class AccountsDialog(QDialog):
         if self._task is not None and not self._task.done():
             self.cancel_connect()
         super().done(result)
+
+
+DeveloperAppSignIn = x.XSignIn | linkedin.LinkedInSignIn | pinterest.PinterestSignIn | tiktok.TikTokSignIn
+
+
+def developer_app_sign_in(platform: Platform, client_id: str, secret: str, board: str, base: str) -> DeveloperAppSignIn:
+    """The browser sign-in for X, LinkedIn, Pinterest or TikTok with the person's own app (`base`: test servers)."""
+    if platform is Platform.X:
+        return x.XSignIn(client_id, secret, api_base=base or x.DEFAULT_BASE,
+                         authorize_url=f"{base}/i/oauth2/authorize" if base else x.AUTHORIZE_URL)
+    if platform is Platform.LINKEDIN:
+        return linkedin.LinkedInSignIn(client_id, secret, api_base=base or linkedin.DEFAULT_BASE,
+                                       auth_base=base or linkedin.AUTH_BASE)
+    if platform is Platform.PINTEREST:
+        return pinterest.PinterestSignIn(client_id, secret, board=board, api_base=base or pinterest.DEFAULT_BASE,
+                                         authorize_url=f"{base}/oauth/" if base else pinterest.AUTHORIZE_URL)
+    return tiktok.TikTokSignIn(client_id, secret, api_base=base or tiktok.DEFAULT_BASE,
+                               authorize_url=f"{base}/v2/auth/authorize/" if base else tiktok.AUTHORIZE_URL)
