@@ -65,6 +65,16 @@ def count(text: str, rule: CountingRule, url_weight: int = 23) -> int:
         from twitter_text import parse_tweet  # 0.2 s to import: only when X is counted
 
         return int(parse_tweet(text).weightedLength)
+    if rule is CountingRule.CHARACTERS:
+        return len(text)
+    if rule is CountingRule.UTF8_BYTES:
+        return len(text.encode("utf-8"))
+    if rule is CountingRule.GRAPHEMES:
+        return len(text) if text.isascii() and "\r" not in text else len(_GRAPHEME.findall(text))
+    if rule is CountingRule.EMOJI_AS_UTF8_BYTES and not _EMOJI.search(text):
+        return len(text)
+    if rule is CountingRule.URL_WEIGHTED and "://" not in text and "@" not in text:
+        return len(text)
     return sum(weight for _, _, weight in _units(text, rule, url_weight))
 
 
@@ -80,6 +90,9 @@ def measure(text: str, rule: CountingRule, limit: int, url_weight: int = 23) -> 
             # validRangeEnd is an inclusive index of UTF-16 code units; convert to a str index.
             over = _utf16_to_index(text, int(parsed.validRangeEnd) + 1)
         return Measure(total, limit, over)
+    fast = count(text, rule, url_weight)
+    if fast <= limit:  # the common case: no need to find where an excess starts
+        return Measure(fast, limit, None)
     total = 0
     over_from: int | None = None
     for start, _end, weight in _units(text, rule, url_weight):

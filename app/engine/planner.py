@@ -67,6 +67,11 @@ class Planner:
     def _changed(self, kind: str) -> None:
         self._on_change(kind)
 
+    def notify_changed(self, kind: str = "posts") -> None:
+        """Tell the publisher and the window that posts changed behind the planner's back
+        (an import undone in one transaction, for example)."""
+        self._changed(kind)
+
     # --- accounts -------------------------------------------------------------------------------
 
     def accounts(self) -> list[AccountView]:
@@ -199,7 +204,7 @@ class Planner:
 
     # --- compose -------------------------------------------------------------------------------
 
-    def validate(self, spec: PostSpec) -> list[Problem]:
+    def validate(self, spec: PostSpec, *, accounts: dict[int, AccountView] | None = None) -> list[Problem]:
         """Every problem with `spec`, per account (compose time; no network)."""
         problems: list[Problem] = []
         media, media_problems = _inspect_media(spec.media)
@@ -223,7 +228,8 @@ class Planner:
                 Recurrence.from_dict(spec.recurrence)
             except (ValueError, KeyError) as exc:
                 problems.append(Problem("recurrence", f"The repeat rule is not valid: {exc}"))
-        accounts = {a.id: a for a in self.accounts()}
+        if accounts is None:
+            accounts = {a.id: a for a in self.accounts()}
         for account_id in spec.account_ids:
             account = accounts.get(account_id)
             if account is None:
@@ -248,14 +254,17 @@ class Planner:
     def create_posts(self, specs: Iterable[PostSpec], *, import_batch_id: int | None = None,
                      validate: bool = True) -> list[int]:
         """Create several posts in one transaction: all or none."""
-        checked = [self._checked(sp) if validate else sp for sp in specs]
+        accounts = {a.id: a for a in self.accounts()}
+        checked = [self._checked(sp, accounts) if validate else sp for sp in specs]
         with self.db.write() as s:
-            ids = [self._new_post(s, sp, import_batch_id).id for sp in checked]
+            posts = [self._new_post(s, sp, import_batch_id, flush=False) for sp in checked]
+            s.flush()
+            ids = [p.id for p in posts]
         self._changed("posts")
         return ids
 
-    def _checked(self, spec: PostSpec) -> PostSpec:
-        problems = self.validate(spec)
+    def _checked(self, spec: PostSpec, accounts: dict[int, AccountView] | None = None) -> PostSpec:
+        problems = self.validate(spec, accounts=accounts)
         errors = [p for p in problems if p.severity is Severity.ERROR]
         if errors and not spec.draft:
             raise OutpostError(_describe(errors[0], self))
@@ -272,7 +281,7 @@ class Planner:
             spec = replace(spec, scheduled_at=first[0])
         return spec
 
-    def _new_post(self, s: Session, spec: PostSpec, import_batch_id: int | None) -> Post:
+    def _new_post(self, s: Session, spec: PostSpec, import_batch_id: int | None, *, flush: bool = True) -> Post:
         dated = spec.scheduled_at is not None
         status = TargetStatus.DRAFT if spec.draft or not dated else TargetStatus.SCHEDULED
         rule = Recurrence.from_dict(spec.recurrence)
@@ -292,10 +301,9 @@ class Planner:
             post.targets.append(Target(account_id=account_id, status=status.value, scheduled_at=spec.scheduled_at,
                                        due_at=spec.scheduled_at if status is TargetStatus.SCHEDULED else None))
         s.add(post)
-        s.flush()
-        for t in post.targets:
-            s.refresh(t, ["account"])
         repo.refresh_post_status(post)
+        if flush:
+            s.flush()
         return post
 
     def update_post(self, post_id: int, spec: PostSpec) -> None:

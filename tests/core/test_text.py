@@ -71,3 +71,20 @@ def test_media_rules_are_checked_while_composing():
 def test_media_first_platforms_say_they_need_media(platform):
     problems = validate_content(PostContent("caption only"), RULES[platform])
     assert problems and problems[0].field == "media"
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.core.text import _units
+
+_TEXTS = st.text(alphabet=st.sampled_from(list("ab \r\n@:/.xé字👍\u200d👩#")) | st.characters(), max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS, st.sampled_from([r for r in CountingRule if r is not CountingRule.X_WEIGHTED]))
+def test_the_fast_count_agrees_with_the_unit_by_unit_count(text, rule):
+    assert count(text, rule) == sum(w for _, _, w in _units(text, rule, 23))
+    m = measure(text, rule, 10)
+    assert m.count == count(text, rule)
+    assert (m.over_from is None) == (m.count <= 10)
