@@ -1,10 +1,12 @@
 """Counting follows each platform's published rule (platforms.md, "Limits"; reliability.md case 56)."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.core.models import MediaItem, MediaKind, Platform, PostContent
 from app.core.rules import RULES, validate_content
-from app.core.text import CountingRule, count, measure, utf8_offset
+from app.core.text import CountingRule, _units, count, measure, utf8_offset
 
 
 def test_x_counts_140_cjk_characters_as_full_and_rejects_141():
@@ -72,11 +74,6 @@ def test_media_first_platforms_say_they_need_media(platform):
     problems = validate_content(PostContent("caption only"), RULES[platform])
     assert problems and problems[0].field == "media"
 
-
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from app.core.text import _units
 
 _TEXTS = st.text(alphabet=st.sampled_from(list("ab \r\n@:/.xé字👍\u200d👩#")) | st.characters(), max_size=60)
 
