@@ -157,5 +157,5 @@ def undo(runtime: Runtime, batch_id: int) -> importing.UndoResult:
     with runtime.db.write() as session:
         outcome = importing.undo_batch(session, batch_id, runtime.clock())
     # The planner's change notice re-arms the publisher and refreshes the calendar.
-    runtime.planner._changed("posts")
+    runtime.planner.notify_changed("posts")
     return outcome
