@@ -72,6 +72,25 @@ def _local_message(i: int) -> str:
             f"or use an https:// address.")
 
 
+def instagram_error(response: httpx.Response, *, create: bool) -> PublishError:
+    """Meta's classification, plus Instagram's own subcodes (platforms.md §7, "Errors")."""
+    error = meta_response_error(response, create=create, platform=NAME)
+    graph = parse_graph_error(response.content)
+    sub = graph.subcode if graph is not None else None
+    if sub == 2207042:  # the daily publishing limit, reached between the quota read and the publish
+        return PublishError(ErrorKind.RATE_LIMIT, "Instagram's daily limit of posts from apps is reached for this "
+                            "account. Outpost will try again later.", http_status=response.status_code,
+                            retry_after=3600.0, code="2207042")
+    if sub == 2207003:  # Instagram timed out downloading the media: nothing was created
+        return PublishError(ErrorKind.TRANSIENT, "Instagram could not download the media in time. Outpost will "
+                            "try again.", http_status=response.status_code, retry_after=60.0, code="2207003")
+    if sub == 2207052:
+        return PublishError(ErrorKind.PERMANENT, f"Instagram could not fetch the media from its address. Make sure "
+                            f"it is public (check the media host in {SETTING_HINT}). ({error.message})",
+                            http_status=response.status_code, code="2207052")
+    return error
+
+
 class InstagramAdapter:
     platform = Platform.INSTAGRAM
 
@@ -142,7 +161,7 @@ class InstagramAdapter:
                     params: dict[str, str] | None = None) -> dict[str, Any]:
         response = await self._call(account, method, path, create=create, params=params)
         if response.status_code != 200:
-            raise meta_response_error(response, create=create, platform=NAME)
+            raise instagram_error(response, create=create)
         data: dict[str, Any] = response.json()
         return data
 
@@ -379,7 +398,7 @@ class InstagramAdapter:
                 await asyncio.sleep(self.tuning.backoff_base * (2**attempt))
                 attempt += 1
                 continue
-            raise meta_response_error(response, create=True, platform=NAME)
+            raise instagram_error(response, create=True)
 
     async def _permalink(self, account: AccountInfo, media_id: str) -> str:
         try:

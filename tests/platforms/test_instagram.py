@@ -251,6 +251,19 @@ async def test_a_throttling_code_waits_as_long_as_the_business_usage_header_says
     assert ig.published() == []
 
 
+async def test_the_daily_limit_reached_at_publish_time_waits_and_keeps_the_container(adapter, account, ig) -> None:
+    ig.inject(Fault(_publish_path(ig), status=400, body={"error": {
+        "message": "You have reached the maximum number of posts allowed in 24 hours", "code": 9,
+        "error_subcode": 2207042, "type": "OAuthException"}}))
+    journal = MemoryJournal()
+    with pytest.raises(PublishError) as caught:
+        await adapter.publish(job(account, PostContent("limit", media=(MediaItem(IMG),))), journal)
+    assert caught.value.kind is ErrorKind.RATE_LIMIT and ig.published() == []
+    await adapter.publish(job(account, PostContent("limit", media=(MediaItem(IMG),)), checkpoints=journal.steps),
+                          MemoryJournal())
+    assert len(ig.containers) == 1 and len(ig.published()) == 1
+
+
 # ---- unknown outcomes ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("fault", ["hang_after", "reset_after"])
