@@ -53,8 +53,8 @@ HOW = {
                       "App passwords); your main password is never needed.",
     Platform.MASTODON: "Outpost opens your server's sign-in page in your browser; approve access there and "
                        "come back here.",
-    Platform.THREADS: "Threads only sends sign-ins to secure web addresses, so paste a long-lived access token "
-                      "made in Meta's developer tools.",
+    Platform.THREADS: "Threads only sends sign-ins to secure web addresses: paste a long-lived access token from "
+                      "Meta's developer tools, or sign in with your own Meta app.",
     Platform.X: f"Enter your X developer app's OAuth 2.0 client id (and secret for a Web App); its callback must be "
                 f"{x.redirect_uri()}. Outpost then opens X's sign-in in your browser.",
     Platform.LINKEDIN: f"Enter your LinkedIn app's client id and secret; its redirect URL must be "
@@ -64,6 +64,26 @@ HOW = {
     Platform.TIKTOK: f"Enter your TikTok app's client key and secret; its redirect URI must be "
                      f"{tiktok.REDIRECT_TO_REGISTER}. Until TikTok audits your app, videos are posted privately.",
 }
+class _AccountList(QListWidget):
+    """A list that asks for room for about five accounts and grows with the dialog."""
+
+    def sizeHint(self) -> QSize:
+        return QSize(480, 140)
+
+
+def _left(widget: QWidget) -> QWidget:
+    """`widget` at its natural width, at the left of its row."""
+    holder = QWidget()
+    row = QHBoxLayout(holder)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(widget)
+    row.addStretch(1)
+    return holder
+
+
+HOW_THREADS_APP = ("With your own Meta app: Outpost opens Threads' sign-in page, and you paste back the "
+                   "https address your browser lands on.")
+THREADS_REDIRECT = "https://127.0.0.1:8443/callback/threads"
 
 
 class AccountsDialog(QDialog):
@@ -77,7 +97,7 @@ class AccountsDialog(QDialog):
         self.setWindowTitle("Accounts")
         self.setMinimumSize(QSize(640, 520))
 
-        self.accounts = QListWidget()
+        self.accounts = _AccountList()
         self.accounts.setIconSize(QSize(20, 20))
         self.accounts.setAlternatingRowColors(True)
         self.accounts.currentRowChanged.connect(lambda _row: self._update_buttons())
@@ -102,14 +122,31 @@ class AccountsDialog(QDialog):
         self.token = QLineEdit()
         self.token.setEchoMode(QLineEdit.EchoMode.Password)
         self.token.setPlaceholderText("Paste the access token")
+        self.threads_way = QComboBox()
+        self.threads_way.addItems(["Paste an access token", "Sign in with my own Meta app"])
+        self.meta_app_id, self.meta_app_secret, self.meta_redirect = QLineEdit(), QLineEdit(), QLineEdit()
+        self.meta_app_secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.meta_redirect.setText(THREADS_REDIRECT)
+        self.open_meta_button = button("Open sign-in page", "external")
+        self.open_meta_button.clicked.connect(self.open_threads_sign_in)
+        self._open_meta_row = _left(self.open_meta_button)
+        self.pasted_address = QLineEdit()
+        self.pasted_address.setPlaceholderText("Paste the whole address your browser shows after you allow access")
+        self._threads_sign_in: threads.ThreadsBrowserSignIn | None = None
         for rows in ((("Handle", self.handle), ("App password", self.app_password), ("Server", self.pds)),
-                     (("Server", self.server),), (("Access token", self.token),)):
+                     (("Server", self.server),),
+                     (("Method", self.threads_way), ("Access token", self.token), ("App id", self.meta_app_id),
+                      ("App secret", self.meta_app_secret), ("Redirect address", self.meta_redirect),
+                      ("", self._open_meta_row), ("Address shown", self.pasted_address))):
             page = QWidget()
             form = QFormLayout(page)
             form.setContentsMargins(0, 0, 0, 0)
             for label, field in rows:
                 form.addRow(label, field)
             self.forms.addWidget(page)
+        self._threads_form = form
+        self.threads_way.currentIndexChanged.connect(self._threads_way_changed)
+        self._threads_way_changed()
         self.platform.currentIndexChanged.connect(self._platform_changed)
         self.client_id, self.client_secret, self.board = QLineEdit(), QLineEdit(), QLineEdit()
         self.client_secret.setEchoMode(QLineEdit.EchoMode.Password)
@@ -252,8 +289,11 @@ class AccountsDialog(QDialog):
             page = self.forms.widget(i)
             if page is not None:
                 page.setSizePolicy(QSizePolicy.Policy.Preferred, policy)
-        self.forms.adjustSize()
+        self.forms.updateGeometry()
+        self._fit()
         self.how.setText(HOW[platform])
+        if platform is Platform.THREADS:
+            self._threads_way_changed()
         browser = platform is Platform.MASTODON or platform in DEVELOPER_APP
         self.connect_button.setText("Sign in with browser" if browser else "Connect")
 
@@ -291,6 +331,8 @@ class AccountsDialog(QDialog):
                 raise
             self.app_password.clear()
             self.token.clear()
+            self.pasted_address.clear()
+            self._threads_sign_in = None
             self.reload()
             self._say(f"Connected {connected.label}.")
         except asyncio.CancelledError:
@@ -312,6 +354,11 @@ class AccountsDialog(QDialog):
                 service = "https://" + service
             self._say("Signing in to Bluesky…")
             return await bluesky.sign_in(self.handle.text(), self.app_password.text(), service=service)
+        if platform is Platform.THREADS and self.threads_way.currentIndex() == 1:
+            if self._threads_sign_in is None:
+                raise OutpostError("Open the sign-in page first, allow access, then paste the address you land on.")
+            self._say("Finishing the Threads sign-in…")
+            return await self._threads_sign_in.finish(self.pasted_address.text())
         if platform is Platform.THREADS:
             self._say("Checking the token with Threads…")
             return await threads.account_from_token(self.token.text(), api_base=api_base.get("threads") or THREADS_BASE)
@@ -323,6 +370,38 @@ class AccountsDialog(QDialog):
             return connected
         self._sign_in = MastodonSignIn(self.server.text())
         return await self._sign_in.run(self._open_browser)
+
+    def _threads_way_changed(self) -> None:
+        with_app = self.threads_way.currentIndex() == 1
+        self._threads_form.setRowVisible(self.token, not with_app)
+        for field in (self.meta_app_id, self.meta_app_secret, self.meta_redirect, self._open_meta_row,
+                      self.pasted_address):
+            self._threads_form.setRowVisible(field, with_app)
+        self.how.setText(HOW_THREADS_APP if with_app else HOW[Platform.THREADS])
+        self._fit()
+
+    def _fit(self) -> None:
+        """Grow the dialog when the form shown needs more room than it has (never squash fields)."""
+        layout = self.layout()
+        if layout is None:
+            return
+        layout.activate()
+        needed = layout.minimumSize().height() + 24  # style sheet paddings are not in the minimum
+        if self.height() < needed:
+            self.resize(self.width(), needed)
+
+    def open_threads_sign_in(self) -> None:
+        app_id, secret = self.meta_app_id.text().strip(), self.meta_app_secret.text().strip()
+        if not app_id or not secret or not self.meta_redirect.text().strip().startswith("https://"):
+            self._say("Enter your Meta app's Threads app id, its secret and its https redirect address.", error=True)
+            return
+        override = self.runtime.context.api_base.get("threads")
+        self._threads_sign_in = threads.ThreadsBrowserSignIn(
+            app_id, secret, self.meta_redirect.text().strip(), api_base=override or THREADS_BASE,
+            authorize_url=f"{override}/oauth/authorize" if override else threads.AUTHORIZE_URL)
+        self.open_url(self._threads_sign_in.authorization_url)
+        self._say("Allow access in your browser. The page it lands on may not load: copy its whole address "
+                  "into “Address shown”, then Connect.")
 
     def _open_browser(self, url: str) -> None:
         self._address = url
@@ -350,6 +429,7 @@ class AccountsDialog(QDialog):
         self.status.setText(text)
         self.status.setProperty("role", "error" if error else "muted")
         self.status.setStyleSheet("color: #d64545;" if error else "")
+        self._fit()
 
     def done(self, result: int) -> None:
         if self._task is not None and not self._task.done():

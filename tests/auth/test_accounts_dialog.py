@@ -95,7 +95,7 @@ async def test_mastodon_signs_in_through_the_browser_with_a_cancel_button_while_
         from PySide6.QtGui import QGuiApplication
 
         assert QGuiApplication.clipboard().text() == opened[0]
-        dialog.grab().save(str(_shot("accounts_dialog_waiting.png")))
+        _shoot(dialog, "accounts_dialog_waiting.png")
         visit, visits = browser()
         visit(opened[0])
         await _settle(dialog)
@@ -133,7 +133,7 @@ async def test_threads_token_then_make_default_then_remove(dialog, qtbot) -> Non
         dialog.accounts.setCurrentRow(1)
         dialog.default_button.click()
         assert "(default)" in dialog.accounts.item(1).text()
-        dialog.grab().save(str(_shot("accounts_dialog.png")))
+        _shoot(dialog, "accounts_dialog.png")
         dialog.remove_button.click()
         box = dialog.findChild(QMessageBox)
         assert box is not None
@@ -143,9 +143,14 @@ async def test_threads_token_then_make_default_then_remove(dialog, qtbot) -> Non
     assert "Removed alice.threads" in dialog.status.text() and "Website permissions" in dialog.status.text()
 
 
-def _shot(name: str) -> Path:
+def _shoot(d: AccountsDialog, name: str) -> None:
+    """Save what the dialog looks like once Qt has laid it out (for people to look at)."""
+    from PySide6.QtWidgets import QApplication
+
+    for _ in range(3):
+        QApplication.processEvents()
     SHOTS.mkdir(parents=True, exist_ok=True)
-    return SHOTS / name
+    d.grab().save(str(SHOTS / name))
 
 
 async def test_reconnecting_an_account_that_needs_it_makes_it_active_again(dialog) -> None:
@@ -173,3 +178,29 @@ async def test_reconnecting_an_account_that_needs_it_makes_it_active_again(dialo
         await _settle(dialog)
     assert dialog.runtime.planner.account(account.id).status is AccountStatus.ACTIVE
     assert len([a for a in dialog.runtime.planner.accounts() if a.platform is Platform.BLUESKY]) == 1
+
+
+async def test_threads_sign_in_with_a_meta_app_by_pasting_the_address(dialog) -> None:
+    import httpx
+
+    opened: list[str] = []
+    with FakeThreads() as fake:
+        dialog.runtime.context.api_base = {"threads": fake.url}
+        dialog.open_url = opened.append
+        _choose(dialog, Platform.THREADS)
+        dialog.threads_way.setCurrentIndex(1)
+        assert not dialog.token.isVisible() and dialog.pasted_address.isVisible()
+        dialog.meta_app_id.setText(fake.app_id)
+        dialog.meta_app_secret.setText(fake.app_secret)
+        dialog.open_meta_button.click()
+        _shoot(dialog, "accounts_dialog_threads_app.png")
+        async with httpx.AsyncClient() as client:
+            landing = (await client.get(opened[0])).headers["location"]
+        dialog.pasted_address.setText(landing.replace("state=", "state=x"))
+        dialog.connect_button.click()
+        await _settle(dialog)
+        assert "does not belong" in dialog.status.text()
+        dialog.pasted_address.setText(landing)
+        dialog.connect_button.click()
+        await _settle(dialog)
+    assert dialog.status.text() == "Connected Alice on Threads (Threads)."
