@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from app.core.errors import OutpostError
-from app.engine.planner import Planner, PostSnapshot
+
+if TYPE_CHECKING:
+    from app.engine.planner import Planner, PostSnapshot
 
 ErrorSink = Callable[[str], None]
 

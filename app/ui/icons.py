@@ -81,9 +81,23 @@ def platform_tint(platform: Platform) -> QColor:
 
 
 def paint_platform(painter: QPainter, platform: Platform, rect: QRectF, color: QColor | None = None) -> None:
-    """Draw a platform glyph directly (used by painted calendar chips)."""
+    """Draw a platform glyph (painted calendar chips): rendered once per size, then blitted."""
     tint = (color or platform_tint(platform)).name()
-    _renderer(f"platforms/{platform.value}", tint).render(painter, rect)
+    ratio = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
+    pm = _glyph(platform, round(rect.width()), ratio, tint)
+    painter.drawPixmap(rect.topLeft(), pm)
+
+
+@lru_cache(maxsize=256)
+def _glyph(platform: Platform, size: int, ratio: float, tint: str) -> QPixmap:
+    pm = QPixmap(round(size * ratio), round(size * ratio))
+    pm.setDevicePixelRatio(ratio)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    _renderer(f"platforms/{platform.value}", tint).render(p, QRectF(0, 0, size, size))
+    p.end()
+    return pm
 
 
 def app_icon() -> QIcon:

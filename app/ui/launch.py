@@ -7,14 +7,15 @@ starts on the running loop; on quit the publisher drains before the loop closes.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import sys
-import traceback
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # asyncio and traceback are imported after the first paint
+    import asyncio
+    from types import TracebackType
 
 log = logging.getLogger("outpost.ui")
 
@@ -46,32 +47,46 @@ def run(data_dir: Path, argv: list[str]) -> int:
         print("Outpost is already running; its window was brought to the front.", file=sys.stderr)
         return EXIT_OK
 
+    background = "--background" in argv
+    # The window paints first (the calendar grid of this month); the database and the engine,
+    # which take most of the start-up, open right after and fill it.
+    from app.ui.main_window import MainWindow
+
+    window = MainWindow(data_dir=data_dir)
+    if not background:
+        window.show()
+        app.processEvents()
+
     from app.core.errors import OutpostError
     from app.engine.runtime import DataDirLocked, Runtime
 
     try:
         runtime = Runtime.open(data_dir)
     except DataDirLocked as exc:
+        window.hide()
         message = (f"{exc}\n\nIf `outpost run` is publishing in a terminal or as a service, stop it first "
                    "(Ctrl+C, or stop the service); the window then publishes instead.")
         _fatal("Outpost is already publishing", message)
         return EXIT_LOCKED
     except OutpostError as exc:
+        window.hide()
         _fatal("Outpost cannot start", str(exc))
         return EXIT_FAILED
+    window.attach(runtime)
 
     server = single_instance.InstanceServer(data_dir)
     if not server.listen():
         log.warning("single-instance server could not listen: %s", server.server.errorString())
 
+    import asyncio
+
     import qasync
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    background = "--background" in argv
     with loop:
         try:
-            return loop.run_until_complete(main(app, runtime, server, background=background))
+            return loop.run_until_complete(main(app, runtime, server, window, background=background))
         except RuntimeError as exc:  # the Qt loop was ended from outside (session logout)
             log.warning("event loop ended early: %s", exc)
             if runtime.started or runtime.lock.held:
@@ -81,11 +96,12 @@ def run(data_dir: Path, argv: list[str]) -> int:
             server.close()
 
 
-async def main(app: Any, runtime: Any, server: Any, *, background: bool = False) -> int:
+async def main(app: Any, runtime: Any, server: Any, window: Any, *, background: bool = False) -> int:
     """The app's life on the running loop; returns the exit code after a clean shutdown."""
+    import asyncio
+
     from PySide6.QtWidgets import QSystemTrayIcon
 
-    from app.ui.main_window import MainWindow
     from app.ui.tray import Tray
 
     loop = asyncio.get_running_loop()
@@ -94,7 +110,7 @@ async def main(app: Any, runtime: Any, server: Any, *, background: bool = False)
     app.aboutToQuit.connect(quit_event.set)
 
     await runtime.start()  # recovery, catch-up, and APScheduler on this loop
-    window = MainWindow(runtime)
+    window.reload()
     tray: Tray | None = None
     if QSystemTrayIcon.isSystemTrayAvailable():
         tray = Tray(window, runtime)
@@ -122,6 +138,7 @@ async def main(app: Any, runtime: Any, server: Any, *, background: bool = False)
 
 def install_exception_hooks(loop: asyncio.AbstractEventLoop) -> None:
     """Log every unhandled exception and show it in a dialog (never a silent failure)."""
+    import traceback
 
     def excepthook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
         log.error("unhandled exception", exc_info=(kind, value, tb))

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QByteArray, QSize, Qt, Signal
@@ -35,27 +37,29 @@ from PySide6.QtWidgets import (
 
 from app.core.errors import OutpostError
 from app.core.models import PostStatus
-from app.core.timeutil import local_zone_name
+from app.core.timeutil import local_zone_name, utcnow
 from app.store.views import PostView
 from app.ui import icons
 from app.ui.banner import MissedBanner
-from app.ui.calendar.agenda import AgendaView
 from app.ui.calendar.canvas import CalendarCanvas
 from app.ui.calendar.month import MonthView
 from app.ui.calendar.timeline import local_wall
-from app.ui.calendar.week import WeekView
 from app.ui.commands import DeleteCommand, DuplicateCommand, MoveCommand, run
-from app.ui.details import DetailsPanel
-from app.ui.editor.dialog import PostEditor
 from app.ui.header import HeaderBar
-from app.ui.health import ActivityView, HealthBar
+from app.ui.health import HealthBar
 from app.ui.qt import timer
 from app.ui.settings import flag, window_settings
 from app.ui.sidebar import Sidebar
 from app.ui.toast import Toast
 
 if TYPE_CHECKING:
+    from app.engine.planner import Planner
     from app.engine.runtime import Runtime
+    from app.ui.activity import ActivityView
+    from app.ui.calendar.agenda import AgendaView
+    from app.ui.calendar.week import WeekView
+    from app.ui.details import DetailsPanel
+    from app.ui.editor.dialog import PostEditor
 
 log = logging.getLogger("outpost.ui")
 
@@ -64,14 +68,19 @@ class MainWindow(QMainWindow):
     quitRequested = Signal()
     healthChanged = Signal()  # the tray follows this
 
-    def __init__(self, runtime: Runtime, *, tz_name: str | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, runtime: Runtime | None = None, *, data_dir: Path | None = None, tz_name: str | None = None,
+                 parent: QWidget | None = None) -> None:
+        """Without a runtime the window paints at once and `attach` fills it when the data is open."""
         super().__init__(parent)
-        self.runtime = runtime
-        self.planner = runtime.planner
-        self.settings = window_settings(runtime.data_dir)
+        self._runtime: Runtime | None = None
+        folder = runtime.data_dir if runtime is not None else data_dir
+        if folder is None:
+            raise ValueError("MainWindow needs a runtime or a data dir")
+        self.data_dir = folder
+        self.settings = window_settings(folder)
         self.tz_name = tz_name or str(self.settings.value("timezone", "") or local_zone_name())
         self.tz = ZoneInfo(self.tz_name)
-        self.clock = runtime.clock
+        self.clock: Callable[[], datetime] = runtime.clock if runtime is not None else utcnow
         self.tray: QSystemTrayIcon | None = None
         self.undo = QUndoStack(self)
         self.editors: list[PostEditor] = []
@@ -85,16 +94,43 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._refresh_timer = timer(self, 30, single_shot=True)
         self._refresh_timer.timeout.connect(self.reload)
+        # Posts of the pages around the one shown, read while idle: paging is then instant.
+        self._range_cache: dict[tuple[datetime, datetime], list[PostView]] = {}
+        self._prefetch_timer = timer(self, 150, single_shot=True)
+        self._prefetch_timer.timeout.connect(self._prefetch)
         self._tick = timer(self, 30_000)
         self._tick.timeout.connect(self._on_tick)
         self._tick.start()
-        self._unsubscribe = runtime.subscribe(self._on_change)
+        self._unsubscribe: Callable[[], None] = lambda: None
         self.set_view(str(self.settings.value("view", "month")))
         geometry = self.settings.value("geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 800)
+        if runtime is not None:
+            self.attach(runtime)
+        else:
+            self.health.showMessage("Opening your calendar…")
+
+    @property
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            raise RuntimeError("the window has no data yet")
+        return self._runtime
+
+    @property
+    def planner(self) -> Planner:
+        return self.runtime.planner
+
+    def attach(self, runtime: Runtime) -> None:
+        """Connect the window to the opened data dir and show what is in it."""
+        self._runtime = runtime
+        self.clock = runtime.clock
+        for view in self._views.values():
+            view.clock = self.clock  # type: ignore[attr-defined]
+        self._unsubscribe = runtime.subscribe(self._on_change)
+        self.health.clearMessage()
         self.reload()
 
     def sizeHint(self) -> QSize:
@@ -104,20 +140,11 @@ class MainWindow(QMainWindow):
     def _build(self) -> None:
         zone = self.tz_name.replace("_", " ")
         self.header = HeaderBar(zone)
-        self.month = MonthView(self.tz)
-        self.week = WeekView(self.tz)
-        self.agenda = AgendaView(self.tz)
-        self.activity = ActivityView(self.tz)
-        for canvas in (self.month, self.week):
-            canvas.clock = self.clock
-            canvas.go_today()
-        self.agenda.clock = self.clock
-        self.agenda.cursor_day = self.agenda.today()
-        self.views: dict[str, QWidget] = {"month": self.month, "week": self.week, "agenda": self.agenda,
-                                          "activity": self.activity}
         self.stack = QStackedWidget()
-        for view in self.views.values():
-            self.stack.addWidget(view)
+        self._views: dict[str, QWidget] = {}
+        self._details: DetailsPanel | None = None
+        self.month = MonthView(self.tz)
+        self._add_view("month", self.month)
         self.banner = MissedBanner(self.tz)
         center = QWidget()
         cl = QVBoxLayout(center)
@@ -127,18 +154,14 @@ class MainWindow(QMainWindow):
         cl.addWidget(self.stack, 1)
         self.center = center
         self.sidebar = Sidebar(self.current_canvas)
-        self.details = DetailsPanel(self.tz)
         self.split = QSplitter()
         self.split.addWidget(self.sidebar)
         self.split.addWidget(center)
-        self.split.addWidget(self.details)
         self.split.setStretchFactor(0, 0)
         self.split.setStretchFactor(1, 1)
-        self.split.setStretchFactor(2, 0)
         self.split.setCollapsible(1, False)
-        self.split.setSizes([230, 760, 320])
+        self.split.setSizes([230, 1050])
         self.split.setHandleWidth(1)
-        self.details.hide()
         body = QWidget()
         bl = QVBoxLayout(body)
         bl.setContentsMargins(0, 0, 0, 0)
@@ -155,29 +178,84 @@ class MainWindow(QMainWindow):
         h.todayRequested.connect(self.go_today)
         h.newPostRequested.connect(lambda: self.open_editor())
         h.sidebarToggled.connect(self._toggle_sidebar)
-        for canvas in (self.month, self.week):
-            canvas.moveRequested.connect(self.move_posts)
-            canvas.duplicateRequested.connect(self.offer_duplicate)
-            canvas.dropRefused.connect(lambda reason: self.toast.show_message(reason, kind="error"))
-            canvas.postActivated.connect(self.edit_post)
-            canvas.newPostRequested.connect(self._new_post_at)
-            canvas.selectionChanged.connect(self._selection_changed)
-            canvas.rangeChanged.connect(self._range_changed)
-            canvas.moreRequested.connect(self._show_day)
-        self.agenda.rangeChanged.connect(self._range_changed)
-        self.agenda.postActivated.connect(self.edit_post)
-        self.agenda.selectionChanged.connect(self._selection_changed)
         self.sidebar.statusFilterRequested.connect(self.show_status)
         self.sidebar.draftActivated.connect(self.edit_post)
         self.sidebar.accountsRequested.connect(self.open_accounts)
         self.sidebar.drafts.itemClicked.connect(
             lambda item: self._selection_changed([int(item.data(Qt.ItemDataRole.UserRole))]))
-        self.details.actionRequested.connect(self.run_action)
-        self.details.markPublishedRequested.connect(self.mark_published)
-        self.details.closeRequested.connect(lambda: self._selection_changed([]))
         self.banner.publishRequested.connect(lambda ids: self._each(ids, self.planner.publish_now, "Publishing"))
         self.banner.discardRequested.connect(lambda ids: self._each(ids, self.planner.discard, "Discarded"))
         self.banner.rescheduleRequested.connect(self.edit_post)
+
+    # -- views are built when first shown, so the window paints quickly ---------------------
+    def _add_view(self, name: str, view: QWidget) -> None:
+        view.clock = self.clock  # type: ignore[attr-defined]
+        self._views[name] = view
+        self.stack.addWidget(view)
+        if isinstance(view, CalendarCanvas):
+            view.go_today()
+            view.moveRequested.connect(self.move_posts)
+            view.duplicateRequested.connect(self.offer_duplicate)
+            view.dropRefused.connect(lambda reason: self.toast.show_message(reason, kind="error"))
+            view.postActivated.connect(self.edit_post)
+            view.newPostRequested.connect(self._new_post_at)
+            view.selectionChanged.connect(self._selection_changed)
+            view.rangeChanged.connect(self._range_changed)
+            view.moreRequested.connect(self._show_day)
+        elif name == "agenda":
+            agenda: AgendaView = view  # type: ignore[assignment]
+            agenda.cursor_day = agenda.today()
+            agenda.rangeChanged.connect(self._range_changed)
+            agenda.postActivated.connect(self.edit_post)
+            agenda.selectionChanged.connect(self._selection_changed)
+            if self._runtime is not None:
+                agenda.set_accounts(self.planner.accounts())
+
+    def view(self, name: str) -> QWidget:
+        if name not in self._views:
+            # Imported on first use: the month view alone is on screen at start-up.
+            if name == "week":
+                from app.ui.calendar import week
+
+                self._add_view(name, week.WeekView(self.tz))
+            elif name == "agenda":
+                from app.ui.calendar import agenda
+
+                self._add_view(name, agenda.AgendaView(self.tz))
+            elif name == "activity":
+                from app.ui import activity
+
+                self._add_view(name, activity.ActivityView(self.tz))
+            else:
+                raise KeyError(name)
+        return self._views[name]
+
+    @property
+    def week(self) -> WeekView:
+        return self.view("week")  # type: ignore[return-value]
+
+    @property
+    def agenda(self) -> AgendaView:
+        return self.view("agenda")  # type: ignore[return-value]
+
+    @property
+    def activity(self) -> ActivityView:
+        return self.view("activity")  # type: ignore[return-value]
+
+    @property
+    def details(self) -> DetailsPanel:
+        if self._details is None:
+            from app.ui import details
+
+            panel = details.DetailsPanel(self.tz)
+            panel.actionRequested.connect(self.run_action)
+            panel.markPublishedRequested.connect(self.mark_published)
+            panel.closeRequested.connect(lambda: self._selection_changed([]))
+            panel.hide()
+            self.split.addWidget(panel)
+            self.split.setStretchFactor(2, 0)
+            self._details = panel
+        return self._details
 
     def _build_actions(self) -> None:
         menu = self.menuBar()
@@ -221,6 +299,10 @@ class MainWindow(QMainWindow):
         view.addAction(self._action("Today", "", self.go_today, "today"))
         for action in (self.undo_action, self.redo_action):
             self.addAction(action)
+        file_menu.aboutToShow.connect(self._sync_autostart)
+
+    def _sync_autostart(self) -> None:
+        """Read the login item when the menu opens (it can change outside Outpost)."""
         try:
             from app.ui import autostart
 
@@ -242,20 +324,20 @@ class MainWindow(QMainWindow):
 
     # -- navigation ---------------------------------------------------------------------------
     def current_view_name(self) -> str:
-        return next(n for n, v in self.views.items() if v is self.stack.currentWidget())
+        return next(n for n, v in self._views.items() if v is self.stack.currentWidget())
 
     def current_canvas(self) -> CalendarCanvas | None:
         w = self.stack.currentWidget()
         return w if isinstance(w, CalendarCanvas) else None
 
     def set_view(self, name: str) -> None:
-        if name not in self.views:
+        if name not in ("month", "week", "agenda", "activity"):
             name = "month"
         previous = self.stack.currentWidget()
         cursor = getattr(previous, "cursor_day", None)
-        view: QWidget = self.views[name]
-        if isinstance(cursor, date) and isinstance(view, CalendarCanvas | AgendaView) and view is not previous:
-            if isinstance(view, AgendaView):
+        view: Any = self.view(name)
+        if isinstance(cursor, date) and name != "activity" and view is not previous:
+            if name == "agenda":
                 view.cursor_day = cursor
             else:
                 view.cursor_day = cursor
@@ -267,16 +349,16 @@ class MainWindow(QMainWindow):
         self.reload()
 
     def step(self, pages: int) -> None:
-        view = self.stack.currentWidget()
-        if isinstance(view, CalendarCanvas | AgendaView):
+        view: Any = self.stack.currentWidget()
+        if hasattr(view, "step_page"):
             view.step_page(pages)
-            self.reload()
+            self.reload(side=False)
 
     def go_today(self) -> None:
-        view = self.stack.currentWidget()
-        if isinstance(view, CalendarCanvas | AgendaView):
+        view: Any = self.stack.currentWidget()
+        if hasattr(view, "step_page"):
             view.go_today()
-            self.reload()
+            self.reload(side=False)
 
     def _show_day(self, day: date) -> None:
         self.week.cursor_day = day
@@ -292,33 +374,45 @@ class MainWindow(QMainWindow):
         self.sidebar.setVisible(not self.sidebar.isVisible())
 
     def _range_changed(self) -> None:
-        self.reload()
+        self.reload(side=False)
 
     # -- data ---------------------------------------------------------------------------------
     def _on_change(self, kind: str) -> None:
+        if kind in ("posts", "accounts"):
+            self._range_cache.clear()
         self._refresh_timer.start()
         if kind == "publisher":
             self.healthChanged.emit()
 
-    def reload(self) -> None:
-        """Re-read what is visible: the current range only, never every post."""
+    def reload(self, *, side: bool = True) -> None:
+        """Re-read what is visible: the current range only, never every post.
+
+        `side` also refreshes the sidebar, banner, details and status bar (not needed when paging).
+        """
+        view: Any = self.stack.currentWidget()
+        if hasattr(view, "step_page"):
+            self.header.title.setText(view.title())
+        if self._runtime is None:
+            return
         try:
-            view = self.stack.currentWidget()
             if isinstance(view, CalendarCanvas):
-                start, end = view.visible_range()
-                view.set_posts(self.planner.posts_between(start, end))
-            elif isinstance(view, AgendaView):
+                view.set_posts(self._posts_in(view.visible_range()))
+                self._prefetch_timer.start()
+            elif hasattr(view, "query"):
                 start, end = view.visible_range()
                 view.set_posts(self.planner.posts_between(start, end, **view.query()))
-            elif isinstance(view, ActivityView):
+            elif hasattr(view, "set_events"):
                 view.set_events(self.planner.events(200))
-            if isinstance(view, CalendarCanvas | AgendaView):
+            if hasattr(view, "step_page"):
                 self.header.title.setText(view.title())
             else:
                 self.header.title.setText("Activity")
+            if not side:
+                return
             accounts = self.planner.accounts()
             self.sidebar.set_accounts(accounts)
-            self.agenda.set_accounts(accounts)
+            if "agenda" in self._views:
+                self.agenda.set_accounts(accounts)
             self.counts = self.planner.counts()
             self.sidebar.set_counts(self.counts)
             self.sidebar.set_drafts(self.planner.drafts())
@@ -328,15 +422,39 @@ class MainWindow(QMainWindow):
         except OutpostError as exc:
             self.toast.show_message(str(exc), kind="error")
 
+    def _posts_in(self, span: tuple[datetime, datetime]) -> list[PostView]:
+        posts = self._range_cache.get(span)
+        if posts is None:
+            posts = self._range_cache[span] = self.planner.posts_between(*span)
+        return posts
+
+    def _prefetch(self) -> None:
+        view = self.current_canvas()
+        if view is None or self._runtime is None:
+            return
+        wanted = [view.visible_range(), *view.neighbour_ranges()]
+        for span in list(self._range_cache):
+            if span not in wanted:
+                del self._range_cache[span]
+        try:
+            for span in wanted:
+                self._posts_in(span)
+        except OutpostError:
+            self._range_cache.clear()
+
     def _update_health(self) -> None:
+        if self._runtime is None:
+            return
         state = self.runtime.publisher.state() if self.runtime.started else None
         self.health.update_health(state, getattr(self, "counts", {}), self.clock(), self.tz)
         self.healthChanged.emit()
 
     def _on_tick(self) -> None:
-        for view in (self.month, self.week):
-            view.viewport().update()
-        self.week.header.update()
+        for view in self._views.values():
+            if isinstance(view, CalendarCanvas):
+                view.viewport().update()
+        if "week" in self._views:
+            self.week.header.update()
         self._update_health()
 
     def _selection_changed(self, ids: list[int]) -> None:
@@ -352,8 +470,9 @@ class MainWindow(QMainWindow):
             except OutpostError:
                 self.selected_id = None
         if post is None:
-            self.details.clear()
-            self.details.hide()
+            if self._details is not None:
+                self._details.clear()
+                self._details.hide()
             if getattr(self, "_sidebar_auto_hidden", False):
                 self._sidebar_auto_hidden = False
                 self.sidebar.show()
@@ -466,7 +585,9 @@ class MainWindow(QMainWindow):
 
     # -- editor and dialogs -------------------------------------------------------------------
     def open_editor(self, post: PostView | None = None, at: datetime | None = None) -> PostEditor:
-        editor = PostEditor(self.planner, self.runtime.adapter, self.tz_name, post=post, at=at,
+        from app.ui.editor import dialog  # imported on first use: keeps the first paint fast
+
+        editor = dialog.PostEditor(self.planner, self.runtime.adapter, self.tz_name, post=post, at=at,
                             clock=self.clock, parent=self)
         editor.setWindowFlag(Qt.WindowType.Window, True)
         editor.saved.connect(self._editor_saved)
@@ -537,7 +658,7 @@ class MainWindow(QMainWindow):
         from app.ui import autostart
 
         try:
-            autostart.set_enabled(on, data_dir=self.runtime.data_dir)
+            autostart.set_enabled(on, data_dir=self.data_dir)
             self.toast.show_message("Outpost will start when you log in." if on else "Outpost will not start at login.")
         except OSError as exc:
             self.show_error(f"Could not change the login item: {exc}")

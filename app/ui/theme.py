@@ -85,6 +85,17 @@ def status_color(status: PostStatus) -> QColor:
 
 
 def chip_colors(status: PostStatus, palette: QPalette) -> ChipColors:
+    key = (status, palette.color(QPalette.ColorRole.Base).rgb(), palette.color(QPalette.ColorRole.Text).rgb())
+    cached = _CHIP_CACHE.get(key)
+    if cached is None:
+        cached = _CHIP_CACHE[key] = _chip_colors(status, palette)
+    return cached
+
+
+_CHIP_CACHE: dict[tuple[PostStatus, int, int], ChipColors] = {}
+
+
+def _chip_colors(status: PostStatus, palette: QPalette) -> ChipColors:
     hue = status_color(status)
     base = palette.color(QPalette.ColorRole.Base)
     dark = is_dark(palette)

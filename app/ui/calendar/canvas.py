@@ -12,7 +12,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QKeyEvent, QMouseEvent, QPainter, QPainterPath
+from PySide6.QtGui import (
+    QColor,
+    QFontMetrics,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPixmap,
+)
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QToolTip, QWidget
 
 from app.core.models import PostStatus
@@ -85,7 +94,12 @@ class CalendarCanvas(QAbstractScrollArea):
             self.selected = kept
             self.selectionChanged.emit(list(kept))
         self.relayout()
+        self.static_layer = None
         self.viewport().update()
+
+    def neighbour_ranges(self) -> list[tuple[datetime, datetime]]:
+        """The ranges one page back and ahead, which the window prefetches."""
+        return []
 
     def relayout(self) -> None:
         """Recompute chip rectangles after posts or geometry changed."""
@@ -325,6 +339,35 @@ class CalendarCanvas(QAbstractScrollArea):
                     QToolTip.hideText()
             return True
         return super().viewportEvent(event)
+
+    # -- painting -----------------------------------------------------------------------------
+    static_layer: QPixmap | None = None
+
+    def paint_static(self, p: QPainter) -> None:
+        """The grid and the chips: everything that does not follow the pointer."""
+        raise NotImplementedError
+
+    def paint_overlay(self, p: QPainter) -> None:
+        """What follows the pointer during a drag: the drop target, ghosts, the refusal."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self.viewport())
+        if self.drag is not None and self.drag.active:
+            # During a drag only the overlay changes: the rest is painted once and reused.
+            ratio = self.viewport().devicePixelRatioF()
+            size = self.viewport().size() * ratio
+            if self.static_layer is None or self.static_layer.size() != size:
+                self.static_layer = QPixmap(size)
+                self.static_layer.setDevicePixelRatio(ratio)
+                layer = QPainter(self.static_layer)
+                self.paint_static(layer)
+                layer.end()
+            p.drawPixmap(0, 0, self.static_layer)
+        else:
+            self.static_layer = None
+            self.paint_static(p)
+        self.paint_overlay(p)
+        p.end()
 
     # -- shared painting ----------------------------------------------------------------------
     def paint_refusal(self, painter: QPainter) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from PySide6.QtCore import QPoint, QRectF, QSize, Qt
-from PySide6.QtGui import QFont, QPainter, QPaintEvent, QPalette, QPen, QResizeEvent
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
 from app.store.views import PostView
@@ -17,6 +17,7 @@ from app.ui.calendar.timeline import (
     default_time_for,
     local_wall,
     month_grid_start,
+    range_utc,
 )
 
 HEADER = 28
@@ -58,6 +59,10 @@ class MonthView(CalendarCanvas):
 
     def title(self) -> str:
         return self.month.strftime("%B %Y")
+
+    def neighbour_ranges(self) -> list[tuple[datetime, datetime]]:
+        return [range_utc(month_grid_start(add_months(self.month, step), self.first_weekday), self.DAYS, self.tz)
+                for step in (1, -1)]
 
     # -- geometry -----------------------------------------------------------------------------
     def cell_rect(self, index: int) -> QRectF:
@@ -138,8 +143,7 @@ class MonthView(CalendarCanvas):
         return default_time_for(day, self.clock(), self.tz, time(9, 0))
 
     # -- painting -----------------------------------------------------------------------------
-    def paintEvent(self, event: QPaintEvent) -> None:
-        p = QPainter(self.viewport())
+    def paint_static(self, p: QPainter) -> None:
         pal = self.palette()
         base = pal.color(QPalette.ColorRole.Base)
         p.fillRect(self.viewport().rect(), base)
@@ -158,8 +162,6 @@ class MonthView(CalendarCanvas):
             p.drawText(QRectF(col * w, 0, w, HEADER), Qt.AlignmentFlag.AlignCenter, name)
         today = self.today()
         first = self.first_day()
-        drop_days = self._drop_days()
-        refused = bool(self.drag and self.drag.refused)
         for i in range(self.DAYS):
             day = first + timedelta(days=i)
             cell = self.cell_rect(i)
@@ -169,9 +171,6 @@ class MonthView(CalendarCanvas):
                 p.fillRect(cell, theme.mix(base, theme.weekend_fill(pal), 0.5))
             if day < today:
                 p.fillRect(cell, theme.mix(base, pal.color(QPalette.ColorRole.Window), 0.25))
-            if day in drop_days:
-                tint = theme.mix(base, theme.status_color_refused() if refused else accent, 0.16)
-                p.fillRect(cell, tint)
             p.setPen(QPen(line, 1))
             p.drawRect(cell.adjusted(0, 0, 0, 0))
             label = str(day.day) if day.day != 1 else day.strftime("%-d %b")
@@ -204,9 +203,18 @@ class MonthView(CalendarCanvas):
         for rect, _day, hidden in self._more_rects:
             p.setPen(accent)
             p.drawText(rect.adjusted(6, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, f"+{hidden} more")
-        self._paint_ghosts(p, small)
+
+    def paint_overlay(self, p: QPainter) -> None:
+        if not self.drag or not self.drag.active:
+            return
+        tint = QColor(theme.status_color_refused() if self.drag.refused else theme.accent(self.palette()))
+        tint.setAlpha(40)
+        for day in self._drop_days():
+            cell = self.day_rect(day)
+            if cell is not None:
+                p.fillRect(cell, tint)
+        self._paint_ghosts(p, chip_font(self.font()))
         self.paint_refusal(p)
-        p.end()
 
     def _drop_days(self) -> set[date]:
         if not self.drag or not self.drag.active:

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from PySide6.QtCore import QPoint, QRectF, QSize, Qt
-from PySide6.QtGui import QFont, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen, QResizeEvent
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
 from app.core.timeutil import localize
@@ -14,7 +14,7 @@ from app.store.views import PostView
 from app.ui import theme
 from app.ui.calendar.canvas import CalendarCanvas
 from app.ui.calendar.chips import chip_font, paint_chip
-from app.ui.calendar.timeline import SLOT_MINUTES, local_wall, snap_minutes, week_start
+from app.ui.calendar.timeline import SLOT_MINUTES, local_wall, range_utc, snap_minutes, week_start
 
 HEADER = 46
 GUTTER = 58
@@ -85,9 +85,13 @@ class WeekView(CalendarCanvas):
         self._chip_rects: list[tuple[QRectF, int]] = []  # in content coordinates
         self._grab_offset = 0.0
         self.verticalScrollBar().setSingleStep(HOUR // 4)
-        self.verticalScrollBar().valueChanged.connect(lambda _v: self.viewport().update())
+        self.verticalScrollBar().valueChanged.connect(self._scrolled)
         self._update_scroll_range()
         self.verticalScrollBar().setValue(int(7.5 * HOUR))
+
+    def _scrolled(self, _value: int) -> None:
+        self.static_layer = None
+        self.viewport().update()
 
     def sizeHint(self) -> QSize:
         return QSize(760, 560)
@@ -112,6 +116,9 @@ class WeekView(CalendarCanvas):
         if end.month == self.anchor.month:
             return f"{self.anchor.day} – {end.day} {end:%B %Y}"
         return f"{self.anchor:%d %b} – {end:%d %b %Y}"
+
+    def neighbour_ranges(self) -> list[tuple[datetime, datetime]]:
+        return [range_utc(self.anchor + timedelta(days=7 * step), 7, self.tz) for step in (1, -1)]
 
     def scroll_to_time(self, at: time) -> None:
         self.verticalScrollBar().setValue(int((at.hour + at.minute / 60) * HOUR))
@@ -203,8 +210,7 @@ class WeekView(CalendarCanvas):
         self.header.update()
 
     # -- painting -----------------------------------------------------------------------------
-    def paintEvent(self, event: QPaintEvent) -> None:
-        p = QPainter(self.viewport())
+    def paint_static(self, p: QPainter) -> None:
         pal = self.palette()
         base = pal.color(QPalette.ColorRole.Base)
         vp = self.viewport().rect()
@@ -247,7 +253,6 @@ class WeekView(CalendarCanvas):
         for col in range(8):
             x = int(self.column_x(col))
             p.drawLine(x, 0, x, vp.height())
-        self._paint_drop_slot(p)
         selected = set(self.selected)
         dragged = {q.id for q in self.drag.posts} if self.drag and self.drag.active else set()
         for rect, pid in self._chip_rects:
@@ -268,9 +273,13 @@ class WeekView(CalendarCanvas):
             p.setPen(Qt.PenStyle.NoPen)
             p.drawEllipse(QRectF(self.column_x(col) - 4, now_y - 4, 8, 8))
             p.setBrush(Qt.BrushStyle.NoBrush)
-        self._paint_ghosts(p, small)
+
+    def paint_overlay(self, p: QPainter) -> None:
+        if not self.drag or not self.drag.active:
+            return
+        self._paint_drop_slot(p)
+        self._paint_ghosts(p, chip_font(self.font()))
         self.paint_refusal(p)
-        p.end()
 
     def _paint_drop_slot(self, p: QPainter) -> None:
         if not self.drag or not self.drag.active:
@@ -282,9 +291,10 @@ class WeekView(CalendarCanvas):
         col = (wall.date() - self.anchor).days
         if not 0 <= col < 7:
             return
-        color = theme.status_color_refused() if self.drag.refused else theme.accent(self.palette())
+        color = QColor(theme.status_color_refused() if self.drag.refused else theme.accent(self.palette()))
+        color.setAlpha(60)
         slot = QRectF(self.column_x(col), self.y_for(wall.time()), self.column_width(), HOUR / 4)
-        p.fillRect(slot, theme.mix(self.palette().color(QPalette.ColorRole.Base), color, 0.25))
+        p.fillRect(slot, color)
 
     def _paint_ghosts(self, p: QPainter, font: QFont) -> None:
         if not self.drag or not self.drag.active:

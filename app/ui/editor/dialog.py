@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -27,7 +28,6 @@ from app.core.errors import OutpostError
 from app.core.models import PostContent, PostSpec, PostStatus, Problem
 from app.core.recurrence import Recurrence
 from app.core.timeutil import utcnow
-from app.engine.planner import Planner
 from app.store.views import AccountView, PostView
 from app.ui import icons
 from app.ui.calendar.timeline import local_wall
@@ -37,6 +37,9 @@ from app.ui.editor.preview import PreviewTabs, render_html
 from app.ui.editor.schedule import ScheduleFields
 from app.ui.qt import timer
 from app.ui.widgets import button, section
+
+if TYPE_CHECKING:
+    from app.engine.planner import Planner
 
 FIELDS = ("account", "text", "media", "first_comment", "scheduled_at")
 
