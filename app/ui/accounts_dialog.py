@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.auth import bluesky, linkedin, pinterest, threads, tiktok, x
+from app.auth import bluesky, facebook, instagram, linkedin, pinterest, threads, tiktok, x, youtube
 from app.auth.accounts import ConnectedAccount
 from app.auth.disconnect import forget_account
 from app.auth.mastodon import MastodonSignIn
@@ -46,8 +46,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("outpost.ui.accounts")
 
 # Signed in with the person's own developer app (client id and secret); they share one form.
-DEVELOPER_APP = (Platform.X, Platform.LINKEDIN, Platform.PINTEREST, Platform.TIKTOK)
-CONNECTABLE = (Platform.BLUESKY, Platform.MASTODON, Platform.THREADS, *DEVELOPER_APP)
+DEVELOPER_APP = (Platform.X, Platform.LINKEDIN, Platform.PINTEREST, Platform.TIKTOK, Platform.YOUTUBE)
+CONNECTABLE = (Platform.BLUESKY, Platform.MASTODON, Platform.THREADS, Platform.INSTAGRAM, Platform.FACEBOOK,
+               *DEVELOPER_APP)
 HOW = {
     Platform.BLUESKY: "Sign in with your handle and an app password (Bluesky: Settings › Privacy and security › "
                       "App passwords); your main password is never needed.",
@@ -63,6 +64,13 @@ HOW = {
                         "Pins go to the board you name (or your first board).",
     Platform.TIKTOK: f"Enter your TikTok app's client key and secret; its redirect URI must be "
                      f"{tiktok.REDIRECT_TO_REGISTER}. Until TikTok audits your app, videos are posted privately.",
+    Platform.INSTAGRAM: "Instagram only sends sign-ins to secure web addresses, so paste a long-lived token for your "
+                        "professional account, made in Meta's developer dashboard.",
+    Platform.FACEBOOK: "Facebook only sends sign-ins to secure web addresses, so paste a token from Meta's Graph API "
+                       "Explorer; name the Page if the token manages several.",
+    Platform.YOUTUBE: "Enter the client id and secret of your Google Cloud \"Desktop app\" OAuth client. Google "
+                      "answers on this computer at http://127.0.0.1:<any port>/callback/youtube, so there is "
+                      "nothing to register.",
 }
 class _AccountList(QListWidget):
     """A list that asks for room for about five accounts and grows with the dialog."""
@@ -147,6 +155,17 @@ class AccountsDialog(QDialog):
         self._threads_form = form
         self.threads_way.currentIndexChanged.connect(self._threads_way_changed)
         self._threads_way_changed()
+        self.ig_token, self.fb_token, self.fb_page = QLineEdit(), QLineEdit(), QLineEdit()
+        for secret_field in (self.ig_token, self.fb_token):
+            secret_field.setEchoMode(QLineEdit.EchoMode.Password)
+        self.fb_page.setPlaceholderText("The Page's name or id (only if the token manages several)")
+        for meta_rows in ([("Access token", self.ig_token)], [("Access token", self.fb_token), ("Page", self.fb_page)]):
+            meta_page = QWidget()
+            meta_form = QFormLayout(meta_page)
+            meta_form.setContentsMargins(0, 0, 0, 0)
+            for meta_label, meta_field in meta_rows:
+                meta_form.addRow(meta_label, meta_field)
+            self.forms.addWidget(meta_page)  # pages 3 and 4: CONNECTABLE's Instagram and Facebook
         self.platform.currentIndexChanged.connect(self._platform_changed)
         self.client_id, self.client_secret, self.board = QLineEdit(), QLineEdit(), QLineEdit()
         self.client_secret.setEchoMode(QLineEdit.EchoMode.Password)
@@ -362,6 +381,15 @@ class AccountsDialog(QDialog):
         if platform is Platform.THREADS:
             self._say("Checking the token with Threads…")
             return await threads.account_from_token(self.token.text(), api_base=api_base.get("threads") or THREADS_BASE)
+        if platform in (Platform.INSTAGRAM, Platform.FACEBOOK):
+            field = self.ig_token if platform is Platform.INSTAGRAM else self.fb_token
+            token, base = field.text(), api_base.get(platform.value)
+            field.clear()
+            self._say(f"Checking the token with {platform.label}…")
+            if platform is Platform.INSTAGRAM:
+                return await instagram.account_from_token(token, api_base=base or instagram.DEFAULT_BASE)
+            return await facebook.account_from_token(token, page=self.fb_page.text().strip(),
+                                                     api_base=base or facebook.DEFAULT_BASE)
         if platform in DEVELOPER_APP:
             self._sign_in = developer_app_sign_in(platform, self.client_id.text(), self.client_secret.text(),
                                                   self.board.text(), api_base.get(platform.value, ""))
@@ -437,7 +465,8 @@ class AccountsDialog(QDialog):
         super().done(result)
 
 
-DeveloperAppSignIn = x.XSignIn | linkedin.LinkedInSignIn | pinterest.PinterestSignIn | tiktok.TikTokSignIn
+DeveloperAppSignIn = (x.XSignIn | linkedin.LinkedInSignIn | pinterest.PinterestSignIn | tiktok.TikTokSignIn
+                      | youtube.YouTubeSignIn)
 
 
 def developer_app_sign_in(platform: Platform, client_id: str, secret: str, board: str, base: str) -> DeveloperAppSignIn:
@@ -451,5 +480,9 @@ def developer_app_sign_in(platform: Platform, client_id: str, secret: str, board
     if platform is Platform.PINTEREST:
         return pinterest.PinterestSignIn(client_id, secret, board=board, api_base=base or pinterest.DEFAULT_BASE,
                                          authorize_url=f"{base}/oauth/" if base else pinterest.AUTHORIZE_URL)
+    if platform is Platform.YOUTUBE:
+        return youtube.YouTubeSignIn(client_id, secret, api_base=base or youtube.API_BASE,
+                                     authorize_url=f"{base}/o/oauth2/v2/auth" if base else youtube.AUTHORIZE_URL,
+                                     token_url=f"{base}/token" if base else youtube.TOKEN_URL)
     return tiktok.TikTokSignIn(client_id, secret, api_base=base or tiktok.DEFAULT_BASE,
                                authorize_url=f"{base}/v2/auth/authorize/" if base else tiktok.AUTHORIZE_URL)
