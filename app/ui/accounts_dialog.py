@@ -159,7 +159,10 @@ class AccountsDialog(QDialog):
         for secret_field in (self.ig_token, self.fb_token):
             secret_field.setEchoMode(QLineEdit.EchoMode.Password)
         self.fb_page.setPlaceholderText("The Page's name or id (only if the token manages several)")
-        for meta_rows in ([("Access token", self.ig_token)], [("Access token", self.fb_token), ("Page", self.fb_page)]):
+        self.media_host_button = button("Media host…", "external", flat=True)  # local files for Instagram
+        self.media_host_button.clicked.connect(self.open_media_host)
+        ig_rows: list[tuple[str, QWidget]] = [("Access token", self.ig_token), ("Local files", _left(self.media_host_button))]
+        for meta_rows in (ig_rows, [("Access token", self.fb_token), ("Page", self.fb_page)]):
             meta_page = QWidget()
             meta_form = QFormLayout(meta_page)
             meta_form.setContentsMargins(0, 0, 0, 0)
@@ -437,6 +440,11 @@ class AccountsDialog(QDialog):
         self._say("Waiting for your answer in the browser. If no browser tab opened, use Copy address and "
                   "paste it into your browser.")
         self.open_url(url)
+
+    def open_media_host(self) -> None:
+        from app.ui.media_host_dialog import MediaHostDialog
+
+        MediaHostDialog(self.runtime.data_dir, self).open()  # never exec(): the loop keeps running
 
     def _copy_address(self) -> None:
         clipboard = QGuiApplication.clipboard()
