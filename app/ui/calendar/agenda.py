@@ -294,10 +294,11 @@ class AgendaView(QWidget):
         platform = self.platform_filter.currentData()
         status = self.status_filter.currentData()
         text = self.search.text().strip()
+        # Qt hands enum values back as plain strings: turn them into the enums again.
         return {
-            "account_ids": [account] if account is not None else None,
-            "platforms": [platform] if platform is not None else None,
-            "statuses": [status] if status is not None else None,
+            "account_ids": [int(account)] if account is not None else None,
+            "platforms": [Platform(platform)] if platform is not None else None,
+            "statuses": [PostStatus(status)] if status is not None else None,
             "text": text or None,
         }
 
