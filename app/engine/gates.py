@@ -42,6 +42,7 @@ class PlatformGates:
     _holds: dict[Platform, Hold] = field(default_factory=dict)
     _failures: dict[Platform, int] = field(default_factory=dict)
     _trips: dict[Platform, int] = field(default_factory=dict)
+    _account_holds: dict[int, Hold] = field(default_factory=dict)
 
     def limiter(self, platform: Platform) -> AsyncLimiter | None:
         if platform not in self.rates:
@@ -67,6 +68,24 @@ class PlatformGates:
         for platform in list(self._holds):
             self.held(platform, now)
         return dict(self._holds)
+
+    def hold_account(self, account_id: int, until: datetime, reason: str) -> None:
+        """A rate limit that applies to one account (its token), not to the whole platform."""
+        current = self._account_holds.get(account_id)
+        if current is None or current.until < until:
+            self._account_holds[account_id] = Hold(until, reason)
+
+    def account_held(self, account_id: int, now: datetime) -> Hold | None:
+        hold = self._account_holds.get(account_id)
+        if hold is not None and hold.until <= now:
+            del self._account_holds[account_id]
+            return None
+        return hold
+
+    def account_holds(self, now: datetime) -> dict[int, Hold]:
+        for account_id in list(self._account_holds):
+            self.account_held(account_id, now)
+        return dict(self._account_holds)
 
     def record_success(self, platform: Platform) -> None:
         self._failures[platform] = 0

@@ -13,18 +13,20 @@ import asyncio
 import logging
 import os
 import random
+import sqlite3
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
-from app.core.errors import PublishError
+from app.core.errors import OutpostError, PublishError
 from app.core.models import (
     AccountInfo,
     AccountStatus,
@@ -53,6 +55,7 @@ from app.store.schema import Account, Attempt, Event, Post, Target
 log = logging.getLogger("outpost.publisher")
 
 JOB_ID = "outpost-publish-cycle"
+DATABASE_ERRORS = (SQLAlchemyError, sqlite3.Error, OSError, OutpostError)
 
 
 @dataclass
@@ -71,6 +74,7 @@ class PublisherSettings:
     # At most this many targets claimed and not yet finished: a cycle's transaction stays small
     # (the loop stays responsive during a catch-up) and the rest is claimed as slots free up.
     claim_batch: int = 64
+    database_retry: timedelta = timedelta(seconds=15)  # after a failed claim (disk full, read-only)
     rate_scale: float = 1.0  # multiplies every platform's calls per period (tests speed it up)
 
     @classmethod
@@ -101,6 +105,7 @@ class PublisherState:
     next_due: datetime | None
     paused_platforms: dict[Platform, str] = field(default_factory=dict)
     in_flight: int = 0
+    held_accounts: dict[int, str] = field(default_factory=dict)  # account id -> why (rate limit)
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,7 @@ class Publisher:
         self._stuck: set[int] = set()
         self._schedule_dirty = False  # a result put a target back in the queue: re-arm
         self._backlog = False  # due targets are waiting for a claim slot: re-arm when slots free up
+        self._database_trouble = False  # the last claim could not be committed
         self._semaphore: asyncio.Semaphore | None = None
         self._paused = False
         self._stopping = False
@@ -204,6 +210,7 @@ class Publisher:
             next_wakeup=self._next_wakeup,
             next_due=self._next_due,
             paused_platforms={p: h.reason for p, h in self.gates.holds(now).items()},
+            held_accounts={a: h.reason for a, h in self.gates.account_holds(now).items()},
             in_flight=len(self._claimed),
         )
 
@@ -288,6 +295,44 @@ class Publisher:
         now = self.clock()
         holds = self.gates.holds(now)
         claims: list[_Claim] = []
+        try:
+            due, missed, handed = self._claim(now, holds, room, claims)
+        except DATABASE_ERRORS as exc:
+            self._database_failed(exc)
+            return
+        if self._database_trouble:
+            self._database_trouble = False
+            log.warning("the database accepts writes again; publishing resumes")
+            self._changed("publisher")
+        for claim in claims:
+            self._claimed.add(claim.target_id)
+            self._spawn(self._publish_one(claim))
+        if missed:
+            self._notify_missed(missed, now)
+        if claims or missed or handed:
+            self._changed("posts")
+        self._backlog = len(due) >= room
+        if self._backlog and len(self._claimed) >= self.settings.claim_batch:
+            return  # every slot is taken: the next publish to finish re-arms
+        self.rearm()  # with a backlog, the next due instant is past: the next batch follows at once
+
+    def _database_failed(self, exc: BaseException) -> None:
+        """A claim could not be committed (disk full, read-only, locked): nothing is sent without a
+        journal. Say so once, and try again in a while: the timer is re-armed, never left empty."""
+        log.error("could not claim due posts: %s", redact(str(exc)))
+        if not self._database_trouble:
+            self._database_trouble = True
+            self._notify("error", "Outpost cannot save to its database",
+                         f"{redact(str(exc))[:200]}. Publishing is paused until it can (is the disk full or "
+                         "read-only?); nothing is sent without a record.")
+            self._changed("publisher")
+        if not self._stopping:
+            loop = asyncio.get_running_loop()
+            loop.call_later(self.settings.database_retry.total_seconds(), lambda: self._spawn(self._cycle()))
+
+    def _claim(self, now: datetime, holds: dict[Platform, Any], room: int,
+               claims: list[_Claim]) -> tuple[list[Target], list[Target], list[Target]]:
+        """One transaction: mark missed and natively published targets, claim the due ones."""
         with self.db.write() as session:
             due = repo.due_targets(session, now + self.settings.claim_window,
                                    exclude_platforms=[p.value for p in holds], limit=room)
@@ -319,17 +364,7 @@ class Publisher:
             for target in claimed + missed:
                 if target.post.recurrence:
                     spawn_next_occurrence(session, target.post, now, self.settings.catchup_window)
-        for claim in claims:
-            self._claimed.add(claim.target_id)
-            self._spawn(self._publish_one(claim))
-        if missed:
-            self._notify_missed(missed, now)
-        if claims or missed or handed:
-            self._changed("posts")
-        self._backlog = len(due) >= room
-        if self._backlog and len(self._claimed) >= self.settings.claim_batch:
-            return  # every slot is taken: the next publish to finish re-arms
-        self.rearm()  # with a backlog, the next due instant is past: the next batch follows at once
+        return list(due), missed, handed
 
     def _mark_published_natively(self, session: Session, target: Target, now: datetime) -> None:
         platform = Platform(target.account.platform)
@@ -443,6 +478,8 @@ class Publisher:
             assert self._semaphore is not None
             async with self._semaphore:
                 hold = self.gates.held(claim.platform, self.clock())
+                if hold is None and claim.account is not None:
+                    hold = self.gates.account_held(claim.account.id, self.clock())
                 if hold is not None:
                     self._release(claim, hold.until, hold.reason)
                     return
@@ -546,6 +583,7 @@ class Publisher:
                            "attempt": job.attempt_id, "kind": exc.kind.value})
         if exc.kind is ErrorKind.UNKNOWN:
             self._count_server_failure(claim.platform)
+            job = self._with_journaled_steps(job)
             reconciliation = await self._reconcile(claim.platform, job)
             self._apply_reconciliation(claim, job, reconciliation, exc.message)
             return
@@ -569,8 +607,8 @@ class Publisher:
                 self._notify("error", f"Reconnect {label}", "Its posts are held until you reconnect it.")
             elif exc.kind is ErrorKind.RATE_LIMIT and target.attempts < self.settings.max_rate_limit_waits:
                 wait = timedelta(seconds=exc.retry_after if exc.retry_after else 60)
-                self.gates.hold(claim.platform, now + wait, f"{claim.platform.label} asked Outpost to wait "
-                                f"{humanize_delta(wait)} (rate limit).")
+                self.gates.hold_account(target.account_id, now + wait, f"{claim.platform.label} asked Outpost to "
+                                        f"wait {humanize_delta(wait)} for {label} (rate limit).")
                 target.status = TargetStatus.SCHEDULED.value
                 target.due_at = now + wait
                 self._schedule_dirty = True
@@ -628,6 +666,14 @@ class Publisher:
         return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
 
     # --- unknown outcomes -------------------------------------------------------------------------
+
+    def _with_journaled_steps(self, job: PublishJob) -> PublishJob:
+        """The job as the journal knows it now: steps recorded during the failed call included."""
+        with self.db.read() as session:
+            target = session.get(Target, job.target_id)
+            attempt = session.get(Attempt, job.attempt_id)
+            steps = {**((target.checkpoints or {}) if target else {}), **((attempt.steps or {}) if attempt else {})}
+        return replace(job, checkpoints=steps)
 
     async def _reconcile(self, platform: Platform, job: PublishJob) -> Reconciliation:
         try:

@@ -134,10 +134,15 @@ async def test_a_rate_limit_waits_for_the_platform_then_publishes(tmp_path):
         post_id = h.add_post(account, "later")
         await h.wait_until(post_id, lambda p: p.targets[0].attempts == 1 and p.targets[0].status is TargetStatus.SCHEDULED)
         state = h.runtime.publisher.state()
-        assert Platform.SANDBOX in state.paused_platforms
+        assert "rate limit" in state.held_accounts[account.id]
+        assert state.paused_platforms == {}  # one account's limit does not hold the others
+        other = h.add_post(h.sandbox(), "another account, same platform", in_seconds=0.1)
+        assert (await h.wait_settled(other)).status is TargetStatus.PUBLISHED
         target = await h.wait_settled(post_id, timeout=5)
         assert target.status is TargetStatus.PUBLISHED
         assert target.attempts == 2
+        order = [i["post_id"] for i in sorted(h.sandbox_items(), key=lambda i: i["published_at"])]
+        assert order == [other, post_id]  # the other account did not wait for this one's limit
 
 
 async def test_the_circuit_breaker_pauses_a_failing_platform_and_says_so(tmp_path):
@@ -205,3 +210,28 @@ async def test_pausing_stops_publishing_and_resuming_catches_up(tmp_path):
         assert h.target(post_id).status is TargetStatus.SCHEDULED
         h.runtime.publisher.resume()
         assert (await h.wait_settled(post_id)).status is TargetStatus.PUBLISHED
+
+
+async def test_reconciliation_sees_the_steps_journaled_during_the_failed_call(tmp_path, monkeypatch):
+    from app.core.errors import PublishError
+    from app.core.models import ErrorKind
+    from app.platforms.base import ReconcileStatus, Reconciliation
+    from app.platforms.sandbox import SandboxAdapter
+
+    seen: list[dict[str, str]] = []
+
+    async def publish_then_lose_the_answer(self, job, journal):  # type: ignore[no-untyped-def]
+        journal.record("container_id", "c-42")
+        raise PublishError(ErrorKind.UNKNOWN, "read timeout after the container was published")
+
+    async def reconcile(self, job):  # type: ignore[no-untyped-def]
+        seen.append(dict(job.checkpoints))
+        return Reconciliation(ReconcileStatus.PUBLISHED, external_id="post-from-c-42")
+
+    monkeypatch.setattr(SandboxAdapter, "publish", publish_then_lose_the_answer)
+    monkeypatch.setattr(SandboxAdapter, "reconcile", reconcile)
+    async with EngineHarness.start(tmp_path) as h:
+        post_id = h.add_post(h.sandbox(), "container flow")
+        target = await h.wait_settled(post_id)
+        assert target.status is TargetStatus.PUBLISHED and target.external_id == "post-from-c-42"
+        assert seen == [{"container_id": "c-42"}]
