@@ -304,6 +304,7 @@ class YouTubeAdapter:
             session = await self._start_session(account, metadata, source)
             journal.record("upload_of", made_from)
             journal.record("upload_session", session)
+            journal.record("upload_size", str(source.size))
             journal.record("publish_at", publish_at.isoformat() if publish_at else "")
             offset = 0
         if video is None:
@@ -462,7 +463,7 @@ class YouTubeAdapter:
             return Reconciliation(ReconcileStatus.NOT_PUBLISHED, detail="no upload was started")
         try:
             await self.refresh_credentials(job.account)
-            total = await self._expected_size(job)
+            total = int(cp["upload_size"]) if cp.get("upload_size") else await self._expected_size(job)
             video, offset = await self._session_status(job.account, session, total, create=False)
         except PublishError as exc:
             return Reconciliation(ReconcileStatus.UNKNOWN, detail=exc.message)
