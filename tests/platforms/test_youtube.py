@@ -16,7 +16,13 @@ from app.auth.youtube import YouTubeSignIn, account_from_tokens
 from app.core.errors import PublishError
 from app.core.models import AccountInfo, ErrorKind, MediaItem, MediaKind, Platform, PostContent
 from app.platforms.base import ReconcileStatus
-from app.platforms.youtube import YouTubeAdapter, seconds_until_quota_reset, title_for, token_values
+from app.platforms.youtube import (
+    YouTubeAdapter,
+    description_for,
+    seconds_until_quota_reset,
+    title_for,
+    token_values,
+)
 from tests.fakes.server import Fault
 from tests.fakes.support import FAST, MemoryJournal, browser, context, job
 from tests.fakes.youtube import UPLOAD, FakeYouTube
@@ -110,8 +116,9 @@ async def test_an_unaudited_project_keeps_the_video_private_and_says_so(adapter,
     assert any("audit" in w for w in result.warnings)
 
 
-def test_the_title_is_the_posts_title_or_the_first_line(video) -> None:
-    assert title_for(PostContent("Line one\nLine two")) == "Line one"
+def test_without_a_title_the_first_line_is_the_title_and_the_rest_the_description() -> None:
+    content = PostContent("  Line one\nLine two\nLine three")
+    assert title_for(content) == "Line one" and description_for(content) == "Line two\nLine three"
 
 
 def test_compose_time_rules_for_title_description_and_media(adapter, account, video) -> None:
