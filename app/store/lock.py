@@ -29,6 +29,11 @@ class DataDirLock:
                 f"Another Outpost is already running on {self.path.parent} (the window or `outpost run`). "
                 "Close it first, or use another --data-dir."
             ) from None
+        except OSError as exc:  # a read-only or full disk, or no permission
+            raise OutpostError(
+                f"Outpost cannot write to its data folder {self.path.parent} ({exc.strerror or exc}). "
+                "Make it writable (or free some space), or use another --data-dir."
+            ) from None
         try:
             info = self.path.with_suffix(".pid")
             info.write_text(str(os.getpid()), encoding="utf-8")
