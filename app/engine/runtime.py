@@ -229,7 +229,9 @@ def _open_database(data_dir: Path) -> Database:
         db.dispose()
         if isinstance(exc, OutpostError):
             raise
-        raise DatabaseError(f"Cannot open the database {path}: {exc}") from exc
+        reason = getattr(exc, "orig", None) or exc  # SQLite's words, without SQLAlchemy's wrapping
+        raise DatabaseError(f"Cannot open the database {path}: {reason}. If the disk is full or read-only, "
+                            "free some space or make it writable, then start Outpost again.") from exc
     return db
 
 
