@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "app.cli.service",
     "app.cli.selftest",
     "app.cli.transfer",
+    "app.cli.maintenance",
 ]
 
 log = logging.getLogger("outpost.cli")
