@@ -196,6 +196,14 @@ class InstagramAdapter:
             self.context.secrets.put(account.id, {**values, **token_values(
                 str(body["access_token"]), now, body.get("expires_in"))})
 
+    def _reminder(self, account: AccountInfo) -> list[str]:
+        """Renewals keep failing and the token runs out within a week: say so while it still works."""
+        expires = self._secrets(account).get("expires_at")
+        if expires and datetime.fromisoformat(expires) - self.context.clock() < timedelta(days=7):
+            return [f"Outpost could not renew the Instagram sign-in for {account.label}; it ends on {expires[:10]}. "
+                    "Reconnect the account before then."]
+        return []
+
     # ---- publishing --------------------------------------------------------------------
     async def publish(self, job: PublishJob, journal: StepJournal) -> PublishResult:
         account = job.account
@@ -223,7 +231,7 @@ class InstagramAdapter:
         media_id = await self._publish(account, job.content, sources, container, journal)
         journal.record("media_id", media_id)
         url = await self._permalink(account, media_id)
-        warnings: list[str] = []
+        warnings = self._reminder(account)
         if job.content.first_comment:
             try:
                 await self._json(account, "POST", f"{media_id}/comments", create=True,

@@ -309,6 +309,15 @@ async def test_a_week_old_token_is_renewed_before_publishing(tmp_path, ig) -> No
     assert datetime.fromisoformat(new["expires_at"]) - datetime.now(UTC) > timedelta(days=59)
 
 
+async def test_a_token_that_cannot_be_renewed_is_reminded_a_week_before_it_ends(tmp_path, ig) -> None:
+    account = _account(ig, age=55 * DAY)
+    ig.inject(Fault("/refresh_access_token", method="GET", status=503))
+    adapter = InstagramAdapter(context(tmp_path, api_base={"instagram": ig.url}), tuning=FAST)
+    result = await adapter.publish(job(account, PostContent("still works", media=(MediaItem(IMG),))), MemoryJournal())
+    await adapter.aclose()
+    assert len(ig.published()) == 1 and any("Reconnect the account" in w for w in result.warnings)
+
+
 async def test_a_token_under_24_hours_old_is_never_sent_for_refresh(adapter, account, ig) -> None:
     await adapter.refresh_credentials(account)
     assert ig.calls_to("/refresh_access_token") == 0
