@@ -52,7 +52,8 @@ class DetailsPanel(QFrame):
         self.setObjectName("detailsPanel")
         self.tz = tz
         self.post: PostView | None = None
-        self.setMinimumWidth(300)
+        self.setMinimumWidth(280)
+        self.setMaximumWidth(460)
         self.stack = QStackedWidget()
         empty = QWidget()
         el = QVBoxLayout(empty)

@@ -478,11 +478,16 @@ class MainWindow(QMainWindow):
                 self.sidebar.show()
             return
         self.details.show_post(post, self.planner.attempts(post.id))
-        if not self.details.isVisible() and self.width() < 1200 and self.sidebar.isVisible():
-            # A narrow window keeps the calendar usable: the sidebar steps aside for the details.
-            self.sidebar.hide()
-            self._sidebar_auto_hidden = True
-        self.details.show()
+        if not self.details.isVisible():
+            if self.width() < 1200 and self.sidebar.isVisible():
+                # A narrow window keeps the calendar usable: the sidebar steps aside for the details.
+                self.sidebar.hide()
+                self._sidebar_auto_hidden = True
+            self.details.show()
+            sizes = self.split.sizes()
+            panel = 320 if self.width() >= 1100 else 300
+            side = sizes[0] if self.sidebar.isVisible() else 0
+            self.split.setSizes([side, max(300, sum(sizes) - side - panel), panel])
 
     # -- changes ------------------------------------------------------------------------------
     def show_error(self, message: str) -> None:

@@ -39,8 +39,12 @@ class Tray(QSystemTrayIcon):
         self.refresh()
 
     def next_post_text(self) -> str:
-        state = self.runtime.publisher.state() if self.runtime.started else None
-        due = state.next_due if state else None
+        if not self.runtime.started:
+            return "Starting…"
+        state = self.runtime.publisher.state()
+        if state.paused:
+            return "Publishing is paused"
+        due = state.next_due
         if due is None:
             return "No post scheduled"
         tz = self.window.tz

@@ -158,3 +158,18 @@ def test_a_failure_is_announced_from_the_tray_and_retry_publishes_it(qloop, qtbo
         await runtime.stop()
 
     qloop.run_until_complete(scenario())
+
+
+def test_the_file_menu_opens_the_accounts_and_import_dialogs(qtbot, window, tmp_path) -> None:
+    from app.ui.accounts_dialog import AccountsDialog
+    from app.ui.import_dialog import ImportDialog
+
+    assert window.accounts_action.isVisible() and window.import_action.isVisible()
+    window.accounts_action.trigger()
+    accounts = next(d for d in window.findChildren(AccountsDialog) if d.isVisible())
+    accounts.close()
+    sheet = tmp_path / "posts.csv"
+    sheet.write_text("text,date\nHello,2030-01-01 09:00\n", encoding="utf-8")
+    window.open_import(str(sheet))
+    dialog = next(d for d in window.findChildren(ImportDialog) if d.isVisible())
+    dialog.close()

@@ -140,22 +140,28 @@ class CalendarCanvas(QAbstractScrollArea):
         return None
 
     # -- selection ----------------------------------------------------------------------------
-    def select(self, ids: list[int]) -> None:
+    def select(self, ids: list[int], *, emit: bool = True) -> None:
         self.selected = list(dict.fromkeys(ids))
-        self.selectionChanged.emit(list(self.selected))
+        if emit:
+            self.selectionChanged.emit(list(self.selected))
+        else:
+            self._selection_pending = True
         self.viewport().update()
 
+    _selection_pending = False
+
     def _click_select(self, post_id: int, mods: Qt.KeyboardModifier) -> None:
+        """Selection on press; the window hears of it on release, so nothing moves mid-drag."""
         if mods & Qt.KeyboardModifier.ControlModifier:
             ids = [i for i in self.selected if i != post_id] if post_id in self.selected else [*self.selected, post_id]
-            self.select(ids)
+            self.select(ids, emit=False)
         elif mods & Qt.KeyboardModifier.ShiftModifier and self.selected:
             order = [p.id for p in sorted(self.posts, key=lambda p: (p.scheduled_at or self.clock(), p.id))]
             a, b = order.index(self.selected[-1]), order.index(post_id)
             span = order[min(a, b) : max(a, b) + 1]
-            self.select([*self.selected, *span])
+            self.select([*self.selected, *span], emit=False)
         else:
-            self.select([post_id])
+            self.select([post_id], emit=False)
 
     # -- mouse --------------------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:
@@ -175,7 +181,7 @@ class CalendarCanvas(QAbstractScrollArea):
             if day is not None:
                 self.cursor_day = day
             if not mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier):
-                self.select([])
+                self.select([], emit=False)
         elif hit not in self.selected or mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier):
             self._click_select(hit, mods)
         self.viewport().update()
@@ -208,7 +214,10 @@ class CalendarCanvas(QAbstractScrollArea):
             self._update_drag_into(drag, pos)
             self._finish(drag)
         elif press is not None and press[1] is not None and not press[2]:
-            self.select([press[1]])
+            self.select([press[1]], emit=False)
+        if self._selection_pending:
+            self._selection_pending = False
+            self.selectionChanged.emit(list(self.selected))
         self.viewport().update()
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
