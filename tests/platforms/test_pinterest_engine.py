@@ -24,6 +24,9 @@ TUNING = ("connect_timeout=1,read_timeout=0.4,write_timeout=1,pool_timeout=1,pol
 @pytest.fixture(autouse=True)
 def _fast_adapters(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OUTPOST_TUNING", TUNING)
+    add_post = EngineHarness.add_post  # posts due in 0.1 s instead of 0.5 s keep the suite short
+    monkeypatch.setattr(EngineHarness, "add_post",
+                        lambda self, *args, **kw: add_post(self, *args, **{"in_seconds": 0.1, **kw}))
 
 
 @pytest.fixture

@@ -24,6 +24,9 @@ TUNING = ("connect_timeout=1,read_timeout=0.4,write_timeout=1,pool_timeout=1,pol
 @pytest.fixture(autouse=True)
 def _fast_adapters(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OUTPOST_TUNING", TUNING)
+    add_post = EngineHarness.add_post  # posts due in 0.1 s instead of 0.5 s keep the suite short
+    monkeypatch.setattr(EngineHarness, "add_post",
+                        lambda self, *args, **kw: add_post(self, *args, **{"in_seconds": 0.1, **kw}))
 
 
 @pytest.fixture
@@ -106,7 +109,7 @@ async def test_x_without_read_access_an_unclear_answer_goes_to_review(engine, x_
 
 async def test_x_rate_limit_waits_for_the_reset_then_publishes(engine, x_fake) -> None:
     account = await _x(engine, x_fake)
-    x_fake.inject(Fault("/2/tweets", status=429, headers=x_fake.rate_headers(remaining=0, reset_in=3)))
+    x_fake.inject(Fault("/2/tweets", status=429, headers=x_fake.rate_headers(remaining=0, reset_in=2)))
     target = await engine.wait_settled(engine.add_post(account, "patiently"), timeout=10)
     assert target.status is TargetStatus.PUBLISHED and len(x_fake.published()) == 1
     assert any("rate limit" in e.message for e in engine.planner.events())
