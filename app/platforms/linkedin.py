@@ -23,7 +23,16 @@ from urllib.parse import quote
 import httpx
 
 from app.core.errors import PublishError
-from app.core.models import AccountInfo, ErrorKind, MediaItem, MediaKind, Platform, PostContent, Problem
+from app.core.models import (
+    AccountInfo,
+    ErrorKind,
+    MediaItem,
+    MediaKind,
+    Platform,
+    PostContent,
+    Problem,
+    Severity,
+)
 from app.core.redact import register_secret
 from app.core.rules import PlatformRules, rules_for, validate_content
 from app.platforms.base import (
@@ -117,6 +126,11 @@ class LinkedInAdapter:
 
     def validate(self, content: PostContent, account: AccountInfo) -> list[Problem]:
         problems = validate_content(content, self.rules(account))
+        ends = account.settings.get("token_expires_at")
+        if isinstance(ends, str) and ends and datetime.fromisoformat(ends) - self.context.clock() < REMIND_BEFORE:
+            problems.append(Problem("account", f"LinkedIn's sign-in for this account ends on "
+                                    f"{datetime.fromisoformat(ends):%Y-%m-%d}; reconnect it so scheduled posts go out.",
+                                    Severity.WARNING, account_id=account.id, platform=self.platform))
         for message in local_media_problems([m.source for m in content.media]):
             problems.append(Problem("media", message, platform=self.platform, account_id=account.id))
         return problems

@@ -136,6 +136,16 @@ async def test_slow_video_processing_is_transient_and_reuses_the_upload(adapter,
     assert len(linkedin_fake.videos) == 1 and len(linkedin_fake.published()) == 1
 
 
+def test_compose_time_warns_when_the_sign_in_is_about_to_end(adapter, account) -> None:
+    soon = AccountInfo(account.id, Platform.LINKEDIN, "a", settings={
+        **account.settings, "token_expires_at": (datetime.now(UTC) + timedelta(days=2)).isoformat()})
+    [problem] = adapter.validate(PostContent("hello"), soon)
+    assert not problem.is_error and "reconnect" in problem.message
+    later = AccountInfo(account.id, Platform.LINKEDIN, "a", settings={
+        **account.settings, "token_expires_at": (datetime.now(UTC) + timedelta(days=50)).isoformat()})
+    assert adapter.validate(PostContent("hello"), later) == []
+
+
 def test_compose_rules(adapter, account, tmp_path) -> None:
     assert any("3000" in p.message for p in adapter.validate(PostContent("a" * 3001), account))
     mixed = (_png(tmp_path), _video(tmp_path, 10))

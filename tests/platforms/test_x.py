@@ -178,6 +178,12 @@ def test_compose_time_rules(adapter, account, tmp_path) -> None:
     assert adapter.validate(PostContent("a" * 256 + " https://example.com/" + "x" * 100), account) == []
     gif = _video(tmp_path, name="a.gif", kind=MediaKind.GIF)
     assert any("one GIF" in p.message for p in adapter.validate(PostContent("g", media=(gif, _png(tmp_path))), account))
+    big_gif = MediaItem(gif.source, kind=MediaKind.GIF, size_bytes=12_000_000)
+    assert adapter.validate(PostContent("g", media=(big_gif,)), account) == []
+    huge_gif = MediaItem(gif.source, kind=MediaKind.GIF, size_bytes=16_000_000)
+    assert adapter.validate(PostContent("g", media=(huge_gif,)), account) != []
+    big_png = MediaItem(_png(tmp_path).source, size_bytes=6_000_000)
+    assert any("5 MB" in p.message for p in adapter.validate(PostContent("p", media=(big_png,)), account))
     five = tuple(_png(tmp_path, f"{i}.png") for i in range(5))
     assert any("at most 4" in p.message for p in adapter.validate(PostContent("5", media=five), account))
 
