@@ -256,7 +256,12 @@ class XAdapter:
             payload["media"] = {"media_ids": media_ids}
         journal.record("tweet_attempt", str(job.attempt_id))
         journal.record("tweet_sent_at", self.context.clock().isoformat())
-        response = await self._send(account, "POST", "/2/tweets", create=True, json=payload)
+        try:
+            response = await self._send(account, "POST", "/2/tweets", create=True, json=payload)
+        except PublishError as exc:
+            if exc.kind is not ErrorKind.UNKNOWN:
+                journal.record("tweet_sent_at", "")  # nothing arrived: no later duplicate can be ours
+            raise
         if response.status_code not in (200, 201):
             error = x_error(response, create=True)
             if error.code == "duplicate" and earlier_unknown:
@@ -264,6 +269,8 @@ class XAdapter:
                 raise PublishError(ErrorKind.UNKNOWN, "X refused this post as a duplicate of one already on the "
                                    "account, so the earlier attempt that got no answer probably published it.",
                                    http_status=403, code="duplicate")
+            if error.kind is not ErrorKind.UNKNOWN:
+                journal.record("tweet_sent_at", "")
             raise error
         tweet_id = str(response.json()["data"]["id"])
         journal.record("tweet_id", tweet_id)

@@ -274,6 +274,18 @@ async def test_duplicate_without_an_earlier_attempt_is_a_plain_refusal(adapter, 
     assert caught.value.kind is ErrorKind.PERMANENT and "same text twice" in caught.value.message
 
 
+async def test_a_duplicate_after_a_refused_attempt_is_a_plain_refusal(adapter, account, x_fake) -> None:
+    await adapter.publish(job(account, PostContent("typed by hand")), MemoryJournal())
+    x_fake.inject(Fault("/2/tweets", status=429, headers=x_fake.rate_headers(remaining=0, reset_in=60)))
+    journal = MemoryJournal()
+    with pytest.raises(PublishError):
+        await adapter.publish(job(account, PostContent("typed by hand"), attempt_id=2), journal)
+    with pytest.raises(PublishError) as caught:
+        await adapter.publish(job(account, PostContent("typed by hand"), attempt_id=3, checkpoints=journal.steps),
+                              MemoryJournal())
+    assert caught.value.kind is ErrorKind.PERMANENT and caught.value.code == "duplicate"
+
+
 async def test_without_read_access_the_outcome_stays_unknown(adapter, account, x_fake) -> None:
     x_fake.timeline_readable = False
     x_fake.inject(Fault("/2/tweets", kind="hang_after", hang_seconds=2))
