@@ -113,3 +113,19 @@ class YouTubeSignIn:
             await self.listener.aclose()
         return await account_from_tokens(tokens, self.client_id, self.client_secret, api_base=self.api_base,
                                          tuning=self.tuning)
+
+
+REVOKE_URL = "https://oauth2.googleapis.com/revoke"
+
+
+async def revoke(secrets: dict[str, str], *, revoke_url: str = REVOKE_URL, tuning: Tuning | None = None) -> bool:
+    """Revoke the refresh token (and with it the access token) at Google; True when Google confirmed."""
+    token = secrets.get("refresh_token") or secrets.get("access_token")
+    if not token:
+        return False
+    try:
+        async with create_client(tuning or Tuning()) as client:
+            response = await client.post(revoke_url, data={"token": token})
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200

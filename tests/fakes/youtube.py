@@ -88,6 +88,7 @@ class FakeYouTube(FakeServer):
     def routes(self) -> None:
         self.route("GET", "/o/oauth2/v2/auth", self.authorize)
         self.route("POST", "/token", self.token)
+        self.route("POST", "/revoke", self.revoke)
         self.route("GET", "/youtube/v3/channels", self.channels)
         self.route("POST", UPLOAD, self.start_upload)
         self.route("PUT", UPLOAD, self.put_upload)
@@ -128,6 +129,15 @@ class FakeYouTube(FakeServer):
             self.refresh_tokens.discard(body.pop("refresh_token"))
             return Response(200, body)
         return Response(400, {"error": "unsupported_grant_type"})
+
+    def revoke(self, request: Request) -> Response:
+        token = request.arg("token") or ""
+        if token in self.refresh_tokens:
+            self.refresh_tokens.discard(token)
+            return Response(200, {})
+        if self.access_tokens.pop(token, None) is not None:
+            return Response(200, {})
+        return Response(400, {"error": "invalid_token", "error_description": "Token expired or revoked"})
 
     def channels(self, request: Request) -> Response:
         denied = self._authed(request)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from app.auth.secrets import KeyringSecrets
-from app.auth.youtube import YouTubeSignIn, account_from_tokens
+from app.auth.youtube import YouTubeSignIn, account_from_tokens, revoke
 from app.core.errors import PublishError
 from app.core.models import AccountInfo, ErrorKind, MediaItem, MediaKind, Platform, PostContent
 from app.platforms.base import ReconcileStatus
@@ -282,3 +282,10 @@ async def test_a_token_answer_without_a_refresh_token_is_refused(yt) -> None:
     body.pop("refresh_token")
     with pytest.raises(Exception, match="refresh token"):
         await account_from_tokens(body, yt.client_id, yt.client_secret, api_base=yt.url, tuning=FAST)
+
+
+async def test_disconnecting_revokes_the_refresh_token_at_google(account, yt) -> None:
+    secrets = KeyringSecrets().get(account.id) or {}
+    assert await revoke(secrets, revoke_url=f"{yt.url}/revoke", tuning=FAST)
+    assert secrets["refresh_token"] not in yt.refresh_tokens
+    assert not await revoke(secrets, revoke_url=f"{yt.url}/revoke", tuning=FAST)  # already gone
