@@ -108,3 +108,11 @@ async def test_a_revoked_page_token_asks_for_reconnection(engine, fb) -> None:
     target = await engine.wait_settled(engine.add_post(account, "held"))
     assert target.status is TargetStatus.SCHEDULED and "Reconnect" in target.last_error
     assert engine.planner.account(account.id).status is AccountStatus.NEEDS_RECONNECT and fb.posts == []
+
+
+async def test_a_policy_refusal_fails_with_metas_message(engine, fb) -> None:
+    account = await _facebook(engine, fb)
+    fb.inject(Fault(rf"/v21.0/{fb.page_id}/feed", status=400, body={"error": {
+        "message": "(#368) The action attempted has been deemed abusive or is otherwise disallowed", "code": 368}}))
+    target = await engine.wait_settled(engine.add_post(account, "refused"))
+    assert target.status is TargetStatus.FAILED and "deemed abusive" in target.last_error and fb.posts == []

@@ -137,3 +137,11 @@ async def test_a_local_file_is_published_through_the_media_host(engine, ig, tmp_
         [post] = ig.published()
         assert ig.containers[post["container_id"]]["url"].startswith(s3.public_base_url)
         assert len(s3.deleted) == 1 and s3.objects == {} and s3.rejected == []
+
+
+async def test_a_processing_error_fails_with_a_message_saying_what_to_check(engine, ig) -> None:
+    account = await _instagram(engine, ig)
+    ig.processing_error = "Unsupported aspect ratio"
+    target = await engine.wait_settled(engine.add_post(account, "odd shape", media=[MediaItem(IMG)]))
+    assert target.status is TargetStatus.FAILED and ig.published() == []
+    assert "could not process the media" in target.last_error and "Unsupported aspect ratio" in target.last_error

@@ -120,3 +120,11 @@ async def test_a_server_error_starting_the_upload_is_retried(engine, yt, video) 
     yt.inject(Fault(UPLOAD, method="POST", status=500))
     target = await engine.wait_settled(engine.add_post(account, "Second try", media=[video]))
     assert target.status is TargetStatus.PUBLISHED and target.attempts == 2 and len(yt.published()) == 1
+
+
+async def test_an_unaudited_project_publishes_privately_and_says_why(engine, yt, video) -> None:
+    account = await _youtube(engine, yt)
+    yt.unverified_project = True
+    target = await engine.wait_settled(engine.add_post(account, "Private by force", media=[video]))
+    assert target.status is TargetStatus.PUBLISHED and len(yt.published()) == 1
+    assert "audit" in target.last_error and any("with a warning" in e.message for e in engine.planner.events())
