@@ -11,7 +11,6 @@ The container id is journaled as soon as Instagram returns it; `reconcile` asks 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -23,6 +22,7 @@ from app.core.errors import PublishError
 from app.core.models import AccountInfo, ErrorKind, MediaItem, MediaKind, Platform, PostContent, Problem
 from app.core.redact import register_secret
 from app.core.rules import PlatformRules, rules_for, validate_content
+from app.platforms import mediahost
 from app.platforms.base import (
     AdapterContext,
     PublishJob,
@@ -39,7 +39,7 @@ from app.platforms.http import (
     create_client,
     local_media_problems,
 )
-from app.platforms.mediahost import SETTING_HINT, MediaHost, load_config
+from app.platforms.mediahost import SETTING_HINT
 from app.platforms.meta import meta_response_error, parse_graph_error, usage_wait
 
 log = logging.getLogger(__name__)
@@ -103,8 +103,7 @@ class InstagramAdapter:
 
     # ---- capabilities ------------------------------------------------------------------
     def media_host_enabled(self, account: AccountInfo) -> bool:
-        """A media host is set up and this account has not opted out of it."""
-        return account.settings.get("media_host") is not False and load_config(self.context.data_dir) is not None
+        return mediahost.enabled_for(self.context.data_dir, account)
 
     def rules(self, account: AccountInfo) -> PlatformRules:
         rules = rules_for(Platform.INSTAGRAM)
@@ -280,54 +279,14 @@ class InstagramAdapter:
     # ---- media on a public address -----------------------------------------------------
     async def _public_sources(self, job: PublishJob, journal: StepJournal) -> list[str]:
         """Each attachment's public address; local files are put on the media host once (P7)."""
-        media = job.content.media
-        if all(m.is_url for m in media):
-            return [m.source for m in media]
-        made_from = content_hash(*(m.source for m in media))
-        try:
-            known: dict[str, list[str]] = json.loads(job.checkpoints.get("hosted") or "{}")
-        except ValueError:
-            known = {}
-        if job.checkpoints.get("hosted_of") != made_from:
-            known = {}
-        if not self.media_host_enabled(job.account):
-            raise PublishError(ErrorKind.PERMANENT, _local_message(1 + [m.is_url for m in media].index(False)),
-                               code="media_not_public")
-        host = MediaHost.from_data_dir(self.context.data_dir, self.tuning)
-        assert host is not None
-        try:
-            for item in media:
-                if item.is_url or item.source in known:
-                    continue
-                hosted = await host.upload(item.source, item.mime_type)
-                known[item.source] = [hosted.key, hosted.url]
-                journal.record("hosted_of", made_from)
-                journal.record("hosted", json.dumps(known))
-        finally:
-            await host.aclose()
-        return [m.source if m.is_url else known[m.source][1] for m in media]
+        local = [i for i, m in enumerate(job.content.media, start=1) if not m.is_url]
+        if local and not self.media_host_enabled(job.account):
+            raise PublishError(ErrorKind.PERMANENT, _local_message(local[0]), code="media_not_public")
+        return await mediahost.public_addresses(job.content.media, job.checkpoints, journal, self.context.data_dir,
+                                                self.tuning)
 
     async def _delete_hosted(self, job: PublishJob) -> None:
-        """Remove this post's files from the media host once Instagram has its copy (best effort)."""
-        cp = self._steps.checkpoints(job)
-        try:
-            known: dict[str, list[str]] = json.loads(cp.get("hosted") or "{}")
-        except ValueError:
-            return
-        if not known:
-            return
-        try:
-            host = MediaHost.from_data_dir(self.context.data_dir, self.tuning)
-        except PublishError as exc:
-            log.warning("Could not remove uploaded files from the media host: %s", exc.message)
-            return
-        if host is None:
-            return
-        try:
-            for key, _url in known.values():
-                await host.delete(key)
-        finally:
-            await host.aclose()
+        await mediahost.delete_hosted(self._steps.checkpoints(job), self.context.data_dir, self.tuning)
 
     # ---- containers --------------------------------------------------------------------
     async def _create_container(self, account: AccountInfo, **params: str) -> str:

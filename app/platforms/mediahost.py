@@ -16,6 +16,7 @@ import json
 import logging
 import mimetypes
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
@@ -25,9 +26,10 @@ from httpx_auth import AWS4Auth
 
 from app.auth.secrets import KeyringSecrets
 from app.core.errors import OutpostError, PublishError
-from app.core.models import ErrorKind
+from app.core.models import AccountInfo, ErrorKind, MediaItem
 from app.core.redact import register_secret
-from app.platforms.http import Tuning, body_snippet, classify, create_client, load_media
+from app.platforms.base import StepJournal
+from app.platforms.http import Tuning, body_snippet, classify, content_hash, create_client, load_media
 
 log = logging.getLogger(__name__)
 
@@ -185,3 +187,62 @@ class MediaHost:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+# ---- for adapters: put a post's local files online, and take them down again --------------
+
+def enabled_for(data_dir: Path, account: AccountInfo) -> bool:
+    """A media host is set up and this account has not opted out (`media_host: false`)."""
+    return account.settings.get("media_host") is not False and load_config(data_dir) is not None
+
+
+def _journaled(checkpoints: Mapping[str, str]) -> dict[str, list[str]]:
+    try:
+        known = json.loads(checkpoints.get("hosted") or "{}")
+    except ValueError:
+        return {}
+    return known if isinstance(known, dict) else {}
+
+
+async def public_addresses(media: Sequence[MediaItem], checkpoints: Mapping[str, str], journal: StepJournal,
+                           data_dir: Path, tuning: Tuning | None = None) -> list[str]:
+    """Each attachment's public address. Local files are uploaded once; each upload is journaled
+    (`hosted`: source -> [key, url]) and reused by a later attempt while the attachments are unchanged."""
+    if all(m.is_url for m in media):
+        return [m.source for m in media]
+    made_from = content_hash(*(m.source for m in media))
+    known = _journaled(checkpoints) if checkpoints.get("hosted_of") == made_from else {}
+    host = MediaHost.from_data_dir(data_dir, tuning)
+    if host is None:
+        raise PublishError(ErrorKind.PERMANENT, f"A file on this computer needs a media host. Set one up in "
+                           f"{SETTING_HINT}.", code="media_not_public")
+    try:
+        for item in media:
+            if item.is_url or item.source in known:
+                continue
+            hosted = await host.upload(item.source, item.mime_type)
+            known[item.source] = [hosted.key, hosted.url]
+            journal.record("hosted_of", made_from)
+            journal.record("hosted", json.dumps(known))
+    finally:
+        await host.aclose()
+    return [m.source if m.is_url else known[m.source][1] for m in media]
+
+
+async def delete_hosted(checkpoints: Mapping[str, str], data_dir: Path, tuning: Tuning | None = None) -> None:
+    """Delete the files `public_addresses` journaled, once the platform has its copy (best effort)."""
+    known = _journaled(checkpoints)
+    if not known:
+        return
+    try:
+        host = MediaHost.from_data_dir(data_dir, tuning)
+    except PublishError as exc:
+        log.warning("Could not remove uploaded files from the media host: %s", exc.message)
+        return
+    if host is None:
+        return
+    try:
+        for key, _url in known.values():
+            await host.delete(key)
+    finally:
+        await host.aclose()

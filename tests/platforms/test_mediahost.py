@@ -80,3 +80,19 @@ def test_settings_round_trip_with_keys_only_in_the_keyring(tmp_path, s3) -> None
 def test_an_address_that_is_not_a_web_address_is_refused() -> None:
     with pytest.raises(OutpostError, match="https://"):
         MediaHostConfig(endpoint="s3.example.com", bucket="b", public_base_url="https://m.example.com")
+
+
+async def test_public_addresses_upload_local_files_once_and_delete_hosted_removes_them(s3, tmp_path) -> None:
+    from app.core.models import MediaItem
+    from app.platforms.mediahost import delete_hosted, public_addresses
+    from tests.fakes.support import MemoryJournal
+
+    save_config(tmp_path, config_for(s3), s3.access_key_id, s3.secret_access_key)
+    media = (MediaItem("https://cdn.example.com/a.jpg"), MediaItem(_png(tmp_path)))
+    journal = MemoryJournal()
+    first = await public_addresses(media, {}, journal, tmp_path, FAST)
+    again = await public_addresses(media, journal.steps, MemoryJournal(), tmp_path, FAST)
+    assert first == again and first[0] == "https://cdn.example.com/a.jpg" and first[1].startswith(s3.public_base_url)
+    assert s3.calls_to(r"/outpost-media/.+", "PUT") == 1
+    await delete_hosted(journal.steps, tmp_path, FAST)
+    assert s3.objects == {} and len(s3.deleted) == 1
