@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 CONFIG_FILE = "media-host.json"
 KEYRING_SERVICE = "Outpost media host"
-SETTING_HINT = "Settings › Media host (or `outpost accounts media-host set`)"
+SETTING_HINT = "Accounts › Instagram › Media host… (or `outpost accounts media-host set`)"
 
 
 @dataclass(frozen=True)

@@ -127,7 +127,7 @@ def test_text_without_media_and_eleven_items_are_compose_time_problems(adapter, 
 async def test_a_local_file_without_a_media_host_points_at_the_setting(adapter, account, ig, tmp_path) -> None:
     content = PostContent("local", media=(_local_png(tmp_path),))
     [problem] = [p for p in adapter.validate(content, account) if p.field == "media"]
-    assert "media host" in problem.message and "Settings" in problem.message
+    assert "media host" in problem.message and "Accounts › Instagram › Media host" in problem.message
     with pytest.raises(PublishError) as caught:
         await adapter.publish(job(account, content), MemoryJournal())
     assert caught.value.kind is ErrorKind.PERMANENT and ig.containers == {}
