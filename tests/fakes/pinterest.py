@@ -66,7 +66,8 @@ class FakePinterest(FakeServer):
             return list(self.pins)
 
     def state(self) -> dict[str, Any]:
-        return {"pins": self.pins, "refreshes": self.refreshes}
+        pins = [{**p, "images": [i if isinstance(i, str) else len(i) for i in p["images"]]} for p in self.pins]
+        return {"pins": pins, "refreshes": self.refreshes}
 
     def default_error(self, status: int) -> Any:
         if status == 429:
