@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import qasync
-from PySide6.QtWidgets import QApplication
 
 from app.core.models import Platform
 from app.engine.runtime import Runtime
@@ -19,17 +16,8 @@ from tests.fakes.s3 import FakeS3
 
 
 @pytest.fixture
-def loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
-    yield loop
-    loop.close()
-    asyncio.set_event_loop(None)
-
-
-@pytest.fixture
 def runtime(tmp_path: Path) -> Iterator[Runtime]:
-    rt = Runtime.open(tmp_path / "data")
+    rt = Runtime.open(tmp_path / "data", exclusive=False)
     yield rt
     rt.close()
 
@@ -43,7 +31,7 @@ def _fill(d: MediaHostDialog, s3: FakeS3, secret: str) -> None:
     d.secret.setText(secret)
 
 
-def test_the_instagram_page_opens_the_media_host_window_which_tests_then_saves(qtbot, loop, runtime) -> None:
+async def test_the_instagram_page_opens_the_media_host_window_which_tests_then_saves(qtbot, runtime) -> None:
     accounts = AccountsDialog(runtime)
     qtbot.addWidget(accounts)
     accounts.platform.setCurrentIndex(CONNECTABLE.index(Platform.INSTAGRAM))
@@ -52,10 +40,10 @@ def test_the_instagram_page_opens_the_media_host_window_which_tests_then_saves(q
     [dialog] = accounts.findChildren(MediaHostDialog)
     with FakeS3() as s3:
         _fill(dialog, s3, "wrong")
-        loop.run_until_complete(dialog.save())
+        await dialog.save()
         assert "refused" in dialog.status.text() and load_config(runtime.data_dir) is None
         _fill(dialog, s3, s3.secret_access_key)
-        loop.run_until_complete(dialog.save())
+        await dialog.save()
         assert "Saved" in dialog.status.text() and s3.objects == {} and dialog.secret.text() == ""
     config = load_config(runtime.data_dir)
     assert config is not None and config.bucket == s3.bucket

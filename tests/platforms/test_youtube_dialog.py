@@ -1,5 +1,5 @@
 """The Accounts dialog connects YouTube (browser + loopback), Instagram and Facebook (pasted token)
-against the fakes, on a qasync loop like the app's."""
+against the fakes, on the test's asyncio loop."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import qasync
-from PySide6.QtWidgets import QApplication
 
 from app.core.models import Platform
 from app.engine.runtime import Runtime
@@ -21,17 +19,8 @@ from tests.fakes.youtube import FakeYouTube
 
 
 @pytest.fixture
-def loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
-    yield loop
-    loop.close()
-    asyncio.set_event_loop(None)
-
-
-@pytest.fixture
 def runtime(tmp_path: Path) -> Iterator[Runtime]:
-    rt = Runtime.open(tmp_path / "data")
+    rt = Runtime.open(tmp_path / "data", exclusive=False)
     yield rt
     rt.close()
 
@@ -43,7 +32,7 @@ def _dialog(qtbot, runtime: Runtime, platform: Platform) -> AccountsDialog:  # t
     return dialog
 
 
-def test_youtube_signs_in_through_the_browser_and_the_loopback_listener(qtbot, loop, runtime) -> None:
+async def test_youtube_signs_in_through_the_browser_and_the_loopback_listener(qtbot, runtime) -> None:
     with FakeYouTube() as fake:
         runtime.context.api_base["youtube"] = fake.url
         dialog = _dialog(qtbot, runtime, Platform.YOUTUBE)
@@ -52,25 +41,25 @@ def test_youtube_signs_in_through_the_browser_and_the_loopback_listener(qtbot, l
         dialog.client_secret.setText(fake.client_secret)
         open_url, visits = browser()
         dialog.open_url = open_url
-        loop.run_until_complete(dialog._connect(Platform.YOUTUBE))
-        loop.run_until_complete(asyncio.gather(*visits))
+        await dialog._connect(Platform.YOUTUBE)
+        await asyncio.gather(*visits)
     [account] = [a for a in runtime.planner.accounts() if a.platform is Platform.YOUTUBE]
     assert account.handle == fake.custom_url and "Connected" in dialog.status.text()
     assert runtime.secrets.get(account.id)["refresh_token"] in fake.refresh_tokens  # type: ignore[index]
 
 
-def test_instagram_and_facebook_take_a_pasted_token(qtbot, loop, runtime) -> None:
+async def test_instagram_and_facebook_take_a_pasted_token(qtbot, runtime) -> None:
     with FakeInstagram() as ig, FakeFacebook() as fb:
         runtime.context.api_base.update({"instagram": ig.url, "facebook": fb.url})
         dialog = _dialog(qtbot, runtime, Platform.INSTAGRAM)
         assert dialog.forms.currentWidget().isAncestorOf(dialog.ig_token)
         dialog.ig_token.setText(ig.issue_token())
-        loop.run_until_complete(dialog._connect(Platform.INSTAGRAM))
+        await dialog._connect(Platform.INSTAGRAM)
         dialog.platform.setCurrentIndex(CONNECTABLE.index(Platform.FACEBOOK))
         assert dialog.forms.currentWidget().isAncestorOf(dialog.fb_page)
         dialog.fb_token.setText(fb.issue_user_token())
         dialog.fb_page.setText(fb.page_name)
-        loop.run_until_complete(dialog._connect(Platform.FACEBOOK))
+        await dialog._connect(Platform.FACEBOOK)
     handles = {a.platform: a.handle for a in runtime.planner.accounts()}
     assert handles[Platform.INSTAGRAM] == ig.username and handles[Platform.FACEBOOK] == fb.page_name
     assert dialog.ig_token.text() == "" and dialog.fb_token.text() == ""
