@@ -96,7 +96,8 @@ def seed(runtime, now: datetime, rng: random.Random) -> dict[str, int]:  # type:
     for offset in range(days_in_grid):
         for _ in range(rng.choice((0, 1, 1, 2, 2, 3))):
             hour = rng.choice((8, 9, 11, 12, 14, 17, 18, 20))
-            targets = rng.sample(accounts, rng.randint(1, 3))
+            # Mastodon takes posts into its own scheduler ahead of time: keep the samples offline.
+            targets = rng.sample([a for a in accounts if a != accounts[2]], rng.randint(1, 3))
             post_id = post(offset, hour, rng.choice((0, 15, 30, 45)), rng.choice(TEXTS), targets)
             row_at = runtime.planner.post(post_id).scheduled_at
             if row_at is not None and row_at <= now + timedelta(minutes=2):
@@ -115,7 +116,7 @@ def seed(runtime, now: datetime, rng: random.Random) -> dict[str, int]:  # type:
         missed = post(max(0, today_offset - 1), 24 - hours, 0, rng.choice(TEXTS), [sandbox])
         set_status(missed, TargetStatus.MISSED)
     ids["next"] = p.create_post(PostSpec("Kiln opening livestream starts in an hour! Come watch the reveal 🔥",
-                                         (sandbox, accounts[1], accounts[2]), now + timedelta(hours=2, minutes=10),
+                                         (sandbox, accounts[1], accounts[3]), now + timedelta(hours=2, minutes=10),
                                          ZONE))
     p.create_post(PostSpec("Idea: a 'mistakes of the month' carousel with the pieces that cracked.", (sandbox,),
                            None, ZONE, draft=True))

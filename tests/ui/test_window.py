@@ -173,3 +173,19 @@ def test_the_file_menu_opens_the_accounts_and_import_dialogs(qtbot, window, tmp_
     window.open_import(str(sheet))
     dialog = next(d for d in window.findChildren(ImportDialog) if d.isVisible())
     dialog.close()
+
+
+def test_needs_review_can_be_marked_as_published_after_a_manual_check(qtbot, window, runtime) -> None:
+    from app.store.schema import Target
+
+    post_id = make_post(runtime, utcnow() + timedelta(days=1), "did it go out?")
+    target_id = runtime.planner.post(post_id).targets[0].id
+    with runtime.db.write() as s:  # what an unknown outcome leaves behind
+        s.get(Target, target_id).status = "needs_review"
+    window._selection_changed([post_id])
+    details = window.details
+    mark = next(b for b in details.content.findChildren(QPushButton) if b.text() == "Mark as published")
+    mark.click()
+    assert runtime.planner.post(post_id).status is PostStatus.PUBLISHED
+    qtbot.waitUntil(lambda: "Published" in _texts(details.content))
+    assert not details.edit_button.isVisible()  # a published post is not edited any more

@@ -74,7 +74,7 @@ class MediaStrip(QWidget):
         self.list.setMovement(QListView.Movement.Snap)
         self.list.setDragDropMode(QListWidget.DragDropMode.InternalMove)
         self.list.setDefaultDropAction(Qt.DropAction.MoveAction)
-        self.list.setFixedHeight(THUMB + 34)
+        self.list.setFixedHeight(THUMB + 30)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.list.model().rowsMoved.connect(lambda *_a: self.changed.emit())
         self.list.itemSelectionChanged.connect(self._sync_buttons)

@@ -71,7 +71,10 @@ class PreviewTabs(QTabWidget):
             lay.addStretch(1)
             scroll.setWidget(holder)
             title = a.platform.label if _unique(a, accounts) else a.label
-            self.addTab(scroll, icons.platform_icon(a.platform), title.replace("&", "&&"))
+            # Three or more accounts: glyphs only, so every tab stays in view.
+            index = self.addTab(scroll, icons.platform_icon(a.platform),
+                                "" if len(accounts) > 2 else title.replace("&", "&&"))
+            self.setTabToolTip(index, a.label)
             self.labels[a.id] = label
         if not accounts:
             empty = QLabel("Choose an account to see a preview.")
