@@ -702,6 +702,16 @@ class Publisher:
                 self._schedule_dirty = True
                 target.last_error = f"{reason} It was not published; retrying in {humanize_delta(wait)}."
                 repo.refresh_post_status(target.post)
+            elif rec.status is ReconcileStatus.NOT_PUBLISHED:  # known not published: nothing to check
+                target.status = TargetStatus.FAILED.value
+                target.due_at = None
+                target.last_error = (f"Gave up after {target.attempts} attempts: {reason} It was not published; "
+                                     "publish it again when you are ready.")
+                repo.refresh_post_status(target.post)
+                repo.add_event(session, f"Post #{target.post_id} failed on {label}: {target.last_error}",
+                               level="error", kind="failed", post_id=target.post_id, target_id=target.id,
+                               platform=claim.platform.value)
+                self._notify("error", f"A post failed on {label}", target.last_error)
             else:
                 target.status = TargetStatus.NEEDS_REVIEW.value
                 target.due_at = None

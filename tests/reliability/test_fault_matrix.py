@@ -21,7 +21,7 @@ from sqlalchemy import update
 from app.auth import bluesky as bluesky_auth
 from app.auth import mastodon as mastodon_auth
 from app.auth import threads as threads_auth
-from app.core.models import AccountStatus, MediaItem, MediaKind, TargetStatus
+from app.core.models import AccountStatus, MediaItem, MediaKind, Platform, TargetStatus
 from app.store.schema import Account
 from tests.engine.harness import EngineHarness
 from tests.fakes.bluesky import FakeBluesky
@@ -238,3 +238,14 @@ async def test_a_platform_down_for_minutes_trips_the_breaker_then_catches_up(tmp
     assert TargetStatus.FAILED not in held
     assert all(t.status is TargetStatus.PUBLISHED for t in targets)
     assert sorted(p["text"] for p in published) == [f"during the outage {i}" for i in range(4)]
+
+
+async def test_an_outcome_proved_unpublished_every_time_fails_with_that_reason_not_review(tmp_path) -> None:
+    """The platform says "not there" after each unclear answer: when the attempts run out the post
+    failed, and the person is told it was not published (nothing to check on the platform)."""
+    async with EngineHarness.start(tmp_path) as h:
+        account = h.add_account(Platform.SANDBOX, "flaky", settings={"fail": "unknown"})
+        target = await h.wait_settled(h.add_post(account, "never arrives"), timeout=15)
+    assert target.status is TargetStatus.FAILED, target.last_error
+    assert "was not published" in target.last_error and "could not confirm" not in target.last_error
+    assert target.attempts == 3
