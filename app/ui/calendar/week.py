@@ -6,7 +6,17 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from PySide6.QtCore import QPoint, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen, QResizeEvent
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import QWidget
 
 from app.core.timeutil import localize
@@ -208,6 +218,25 @@ class WeekView(CalendarCanvas):
     def set_cursor(self, day: date) -> None:
         super().set_cursor(day)
         self.header.update()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Up and Down move through the hours here; Left and Right through the days.
+        if event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down) and not event.modifiers():
+            step = HOUR if event.key() == Qt.Key.Key_Down else -HOUR
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() + step)
+            return
+        super().keyPressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self.drag is not None and self.drag.active:
+            # Near the top or bottom edge a drag scrolls the hours, so any time can be reached.
+            y = event.position().y()
+            edge = 24
+            if y < edge:
+                self.verticalScrollBar().setValue(self.verticalScrollBar().value() - HOUR // 4)
+            elif y > self.viewport().height() - edge:
+                self.verticalScrollBar().setValue(self.verticalScrollBar().value() + HOUR // 4)
+        super().mouseMoveEvent(event)
 
     # -- painting -----------------------------------------------------------------------------
     def paint_static(self, p: QPainter) -> None:
