@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QToolTip, QWidg
 from app.core.models import PostStatus
 from app.core.timeutil import utcnow
 from app.store.views import PostView
+from app.ui import theme
 from app.ui.calendar.chips import tooltip_html
 from app.ui.calendar.timeline import bucket_by_day, local_wall, plan_moves, range_utc
 
@@ -379,6 +380,24 @@ class CalendarCanvas(QAbstractScrollArea):
         p.end()
 
     # -- shared painting ----------------------------------------------------------------------
+    EMPTY_HINT = "Nothing planned here yet. Double-click a day to write a post, or press Ctrl+N."
+
+    def paint_empty_hint(self, p: QPainter) -> None:
+        """A quiet hint on an empty page, so a new user knows where to start."""
+        if self.posts:
+            return
+        fm = QFontMetrics(self.font())
+        width = fm.horizontalAdvance(self.EMPTY_HINT) + 28
+        rect = QRectF((self.viewport().width() - width) / 2, self.viewport().height() - 56, width, fm.height() + 14)
+        path = QPainterPath()
+        path.addRoundedRect(rect, rect.height() / 2, rect.height() / 2)
+        pal = self.palette()
+        p.save()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.fillPath(path, theme.mix(pal.color(pal.ColorRole.Base), pal.color(pal.ColorRole.Text), 0.06))
+        p.setPen(theme.muted_text(pal))
+        p.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), self.EMPTY_HINT)
+        p.restore()
     def paint_refusal(self, painter: QPainter) -> None:
         """The reason a drop would be refused, in a bubble next to the pointer."""
         if self.drag is None or not self.drag.refused:

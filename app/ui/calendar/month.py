@@ -203,6 +203,7 @@ class MonthView(CalendarCanvas):
         for rect, _day, hidden in self._more_rects:
             p.setPen(accent)
             p.drawText(rect.adjusted(6, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, f"+{hidden} more")
+        self.paint_empty_hint(p)
 
     def paint_overlay(self, p: QPainter) -> None:
         if not self.drag or not self.drag.active:

@@ -302,6 +302,7 @@ class WeekView(CalendarCanvas):
             p.setPen(Qt.PenStyle.NoPen)
             p.drawEllipse(QRectF(self.column_x(col) - 4, now_y - 4, 8, 8))
             p.setBrush(Qt.BrushStyle.NoBrush)
+        self.paint_empty_hint(p)
 
     def paint_overlay(self, p: QPainter) -> None:
         if not self.drag or not self.drag.active:
