@@ -151,6 +151,7 @@ class PostContent:
     media: tuple[MediaItem, ...] = ()
     first_comment: str = ""
     thread: tuple[str, ...] = ()  # further parts of a self-thread, after the first
+    title: str = ""  # YouTube and Pinterest
 
 
 class Severity(StrEnum):

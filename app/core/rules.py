@@ -120,12 +120,14 @@ def validate_content(content: PostContent, rules: PlatformRules) -> list[Problem
     text = content.text
     if not text.strip() and not content.media:
         err("text", "Write some text or add media.")
+    if any(_is_broken(part) for part in (text, content.first_comment, *content.thread)):
+        err("text", "The text contains a broken character (a lone surrogate); retype or paste it again.")
     m = measure(text, rules.counting, rules.text_limit, rules.url_weight)
     if not m.fits:
         err("text", f"{name} allows {rules.text_limit} {rules.counting.description}; this text has "
                     f"{m.count}. Shorten it by {m.count - m.limit}.")
     if rules.extra_byte_limit is not None:
-        size = len(text.encode("utf-8"))
+        size = len(text.encode("utf-8", "surrogatepass"))
         if size > rules.extra_byte_limit:
             err("text", f"{name} allows {rules.extra_byte_limit} bytes of text; this text has {size}.")
     for i, part in enumerate(content.thread, start=2):
@@ -192,3 +194,12 @@ def validate_media(media: tuple[MediaItem, ...], rules: PlatformRules) -> list[P
 
 def text_count(text: str, rules: PlatformRules) -> int:
     return count(text, rules.counting, rules.url_weight)
+
+
+def _is_broken(text: str) -> bool:
+    """Lone surrogates (e.g. from undecodable command-line bytes) that no platform accepts."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False

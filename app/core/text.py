@@ -68,7 +68,7 @@ def count(text: str, rule: CountingRule, url_weight: int = 23) -> int:
     if rule is CountingRule.CHARACTERS:
         return len(text)
     if rule is CountingRule.UTF8_BYTES:
-        return len(text.encode("utf-8"))
+        return len(text.encode("utf-8", "surrogatepass"))
     if rule is CountingRule.GRAPHEMES:
         return len(text) if text.isascii() and "\r" not in text else len(_GRAPHEME.findall(text))
     if rule is CountingRule.EMOJI_AS_UTF8_BYTES and not _EMOJI.search(text):
@@ -107,7 +107,7 @@ def _units(text: str, rule: CountingRule, url_weight: int) -> list[tuple[int, in
     if rule is CountingRule.CHARACTERS:
         return [(i, i + 1, 1) for i in range(len(text))]
     if rule is CountingRule.UTF8_BYTES:
-        return [(i, i + 1, len(ch.encode("utf-8"))) for i, ch in enumerate(text)]
+        return [(i, i + 1, len(ch.encode("utf-8", "surrogatepass"))) for i, ch in enumerate(text)]
     if rule is CountingRule.GRAPHEMES:
         return [(m.start(), m.end(), 1) for m in _GRAPHEME.finditer(text)]
     if rule is CountingRule.EMOJI_AS_UTF8_BYTES:
@@ -115,7 +115,7 @@ def _units(text: str, rule: CountingRule, url_weight: int) -> list[tuple[int, in
         for m in _GRAPHEME.finditer(text):
             cluster = m.group()
             if _EMOJI.search(cluster):
-                units.append((m.start(), m.end(), len(cluster.encode("utf-8"))))
+                units.append((m.start(), m.end(), len(cluster.encode("utf-8", "surrogatepass"))))
             else:
                 units.extend((m.start() + k, m.start() + k + 1, 1) for k in range(len(cluster)))
         return units
@@ -158,7 +158,7 @@ def graphemes(text: str) -> list[str]:
 
 def utf8_offset(text: str, index: int) -> int:
     """The UTF-8 byte offset of str index `index` (for Bluesky facets)."""
-    return len(text[:index].encode("utf-8"))
+    return len(text[:index].encode("utf-8", "surrogatepass"))
 
 
 def find_urls(text: str) -> list[tuple[int, int, str]]:

@@ -92,5 +92,6 @@ def payload_hash(content: PostContent) -> str:
         "media": [m.to_dict() for m in content.media],
         "first_comment": content.first_comment,
         "thread": list(content.thread),
+        "title": content.title,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()

@@ -236,7 +236,7 @@ class Planner:
                 problems.append(Problem("account", f"There is no account {account_id}."))
                 continue
             content = PostContent(text=spec.overrides.get(account_id, spec.text), media=media,
-                                  first_comment=spec.first_comment, thread=spec.thread)
+                                  first_comment=spec.first_comment, thread=spec.thread, title=spec.title)
             info = _info(account)
             for p in self.adapter_for(account.platform).validate(content, info):
                 problems.append(replace(p, account_id=account_id, platform=account.platform))

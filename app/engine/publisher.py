@@ -515,7 +515,7 @@ class Publisher:
                     if claim.native and result.natively_scheduled:
                         self._handed_off(claim, attempt_id, result, started)
                     else:
-                        self._succeeded(claim, attempt_id, result, started)
+                        await self._succeeded(claim, attempt_id, result, started)
         except asyncio.CancelledError:
             if attempt_id is None:
                 self._release(claim, None, "")
@@ -537,15 +537,25 @@ class Publisher:
                 self._backlog = False
                 self.rearm()
 
-    def _succeeded(self, claim: _Claim, attempt_id: int, result: PublishResult, started: float) -> None:
-        """Record a publish in one short transaction of plain statements (the hot path)."""
+    async def _succeeded(self, claim: _Claim, attempt_id: int, result: PublishResult, started: float) -> None:
+        """Record a publish in one short transaction of plain statements (the hot path), in a worker
+        thread: its statements and fsync then do not hold the window's loop (a catch-up of hundreds
+        of posts stays responsive). The task waits for the commit either way."""
         now = self.clock()
+        duration = int((time.monotonic() - started) * 1000)
+        await asyncio.to_thread(self._record_success, claim, attempt_id, result, now, duration)
+        self.gates.record_success(claim.platform)
+        log.info("published", extra={"post": claim.post_id, "target": claim.target_id,
+                                     "platform": claim.platform.value, "attempt": attempt_id})
+        self._changed("posts")
+
+    def _record_success(self, claim: _Claim, attempt_id: int, result: PublishResult, now: datetime,
+                        duration: int) -> None:
         warning = redact("; ".join(result.warnings)) if result.warnings else ""
         handle = claim.account.handle if claim.account else ""
         with self.db.write() as session:
             session.execute(update(Attempt).where(Attempt.id == attempt_id).values(
-                outcome=AttemptOutcome.SUCCEEDED.value, finished_at=now, error=warning,
-                duration_ms=int((time.monotonic() - started) * 1000)))
+                outcome=AttemptOutcome.SUCCEEDED.value, finished_at=now, error=warning, duration_ms=duration))
             session.execute(update(Target).where(Target.id == claim.target_id).values(
                 status=TargetStatus.PUBLISHED.value, external_id=result.external_id, external_url=result.url,
                 last_error=warning, last_error_kind="", due_at=None, natively_scheduled=result.natively_scheduled))
@@ -558,10 +568,6 @@ class Publisher:
             session.execute(insert(Event).values(
                 at=now, level="warning" if warning else "info", kind="published", message=message,
                 post_id=claim.post_id, target_id=claim.target_id, platform=claim.platform.value))
-        self.gates.record_success(claim.platform)
-        log.info("published", extra={"post": claim.post_id, "target": claim.target_id,
-                                     "platform": claim.platform.value, "attempt": attempt_id})
-        self._changed("posts")
 
     def _mark_published(self, session: object, target: Target, external_id: str, url: str, now: datetime) -> None:
         target.status = TargetStatus.PUBLISHED.value
@@ -819,4 +825,5 @@ def _content_for(post: object, account_id: int) -> PostContent:
         media=tuple(MediaItem.from_dict(m) for m in (post.media or [])),
         first_comment=post.first_comment or "",
         thread=tuple(post.thread or []),
+        title=post.title or "",
     )

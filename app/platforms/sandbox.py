@@ -91,6 +91,7 @@ class SandboxAdapter:
             "target_id": job.target_id,
             "account": job.account.handle,
             "text": job.content.text,
+            "title": job.content.title,
             "media": [m.to_dict() for m in job.content.media],
             "first_comment": job.content.first_comment,
             "thread": list(job.content.thread),

@@ -85,3 +85,10 @@ def test_the_fast_count_agrees_with_the_unit_by_unit_count(text, rule):
     m = measure(text, rule, 10)
     assert m.count == count(text, rule)
     assert (m.over_from is None) == (m.count <= 10)
+
+
+def test_a_lone_surrogate_is_a_clear_problem_not_a_crash():
+    broken = "caf\udce9 au lait"  # what undecodable command-line bytes turn into
+    for platform in (Platform.BLUESKY, Platform.THREADS, Platform.X, Platform.MASTODON):
+        problems = validate_content(PostContent(broken), RULES[platform])
+        assert any("broken character" in p.message for p in problems)

@@ -161,11 +161,13 @@ async def test_the_circuit_breaker_pauses_a_failing_platform_and_says_so(tmp_pat
 
 async def test_the_first_comment_and_thread_reach_the_sandbox(tmp_path):
     async with EngineHarness.start(tmp_path) as h:
-        post_id = h.add_post(h.sandbox(), "part one", first_comment="link in comment", thread=("part two",))
+        post_id = h.add_post(h.sandbox(), "part one", first_comment="link in comment", thread=("part two",),
+                             title="A title for YouTube and Pinterest")
         assert (await h.wait_settled(post_id)).status is TargetStatus.PUBLISHED
         [item] = h.sandbox_items()
         assert item["first_comment"] == "link in comment"
         assert item["thread"] == ["part two"]
+        assert item["title"] == "A title for YouTube and Pinterest"
         feed = h.data_dir / "sandbox" / "feed.html"
         for _ in range(40):  # the feed is rewritten a moment after publishing
             if feed.exists():
