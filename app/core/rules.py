@@ -122,6 +122,7 @@ def validate_content(content: PostContent, rules: PlatformRules) -> list[Problem
         err("text", "Write some text or add media.")
     if any(_is_broken(part) for part in (text, content.first_comment, *content.thread)):
         err("text", "The text contains a broken character (a lone surrogate); retype or paste it again.")
+        return problems  # it cannot be counted, let alone published
     m = measure(text, rules.counting, rules.text_limit, rules.url_weight)
     if not m.fits:
         err("text", f"{name} allows {rules.text_limit} {rules.counting.description}; this text has "
