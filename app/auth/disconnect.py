@@ -37,5 +37,16 @@ async def forget_account(
                      "App passwords.")
     elif account.platform is Platform.THREADS and values:
         notes.append("To revoke Outpost's access on Threads, remove it under Settings > Website permissions.")
+    elif account.platform is Platform.YOUTUBE and values:
+        from app.auth import youtube
+
+        base = (api_base or {}).get("youtube")
+        url = f"{base}/revoke" if base else youtube.REVOKE_URL
+        if not await youtube.revoke(values, revoke_url=url, tuning=tuning):
+            notes.append("Outpost could not revoke its access at Google; remove it under "
+                         "myaccount.google.com > Security > Third-party access.")
+    elif account.platform in (Platform.INSTAGRAM, Platform.FACEBOOK) and values:
+        notes.append(f"To revoke Outpost's access on {account.platform.label}, remove your app under Facebook "
+                     "Settings > Business integrations.")
     secrets.delete(account.id)
     return notes

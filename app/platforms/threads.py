@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from app.core.errors import PublishError
 from app.core.models import AccountInfo, ErrorKind, MediaItem, MediaKind, Platform, PostContent, Problem
 from app.core.redact import register_secret
 from app.core.rules import PlatformRules, rules_for, validate_content
+from app.platforms import mediahost
 from app.platforms.base import (
     AdapterContext,
     PublishJob,
@@ -28,7 +30,14 @@ from app.platforms.base import (
     Reconciliation,
     StepJournal,
 )
-from app.platforms.http import AttemptSteps, Tuning, classify, content_hash, create_client
+from app.platforms.http import (
+    AttemptSteps,
+    Tuning,
+    classify,
+    content_hash,
+    create_client,
+    local_media_problems,
+)
 from app.platforms.meta import graph_response_error, parse_graph_error
 
 log = logging.getLogger(__name__)
@@ -65,11 +74,20 @@ class ThreadsAdapter:
         self._steps = AttemptSteps()
 
     # ---- capabilities ------------------------------------------------------------------
+    def media_host_enabled(self, account: AccountInfo) -> bool:
+        return mediahost.enabled_for(self.context.data_dir, account)
+
     def rules(self, account: AccountInfo) -> PlatformRules:
-        return rules_for(Platform.THREADS)
+        rules = rules_for(Platform.THREADS)
+        # With a media host, files on this computer are uploaded there first (app.platforms.mediahost).
+        return replace(rules, media_must_be_public_url=False) if self.media_host_enabled(account) else rules
 
     def validate(self, content: PostContent, account: AccountInfo) -> list[Problem]:
-        return validate_content(content, self.rules(account))
+        problems = validate_content(content, self.rules(account))
+        if self.media_host_enabled(account):
+            problems += [Problem("media", message, platform=self.platform)
+                         for message in local_media_problems([m.source for m in content.media])]
+        return problems
 
     # ---- plumbing ----------------------------------------------------------------------
     @property
@@ -152,6 +170,17 @@ class ThreadsAdapter:
         account = job.account
         journal = self._steps.wrap(job, journal)
         await self.refresh_credentials(account)
+        if any(not m.is_url for m in job.content.media) and self.media_host_enabled(account):
+            urls = await mediahost.public_addresses(job.content.media, job.checkpoints, journal,
+                                                    self.context.data_dir, self.tuning)
+            hosted = tuple(replace(m, source=url) for m, url in zip(job.content.media, urls, strict=True))
+            job = replace(job, content=replace(job.content, media=hosted))
+        result = await self._publish_content(job, journal)
+        await mediahost.delete_hosted(self._steps.checkpoints(job), self.context.data_dir, self.tuning)
+        return result
+
+    async def _publish_content(self, job: PublishJob, journal: StepJournal) -> PublishResult:
+        account = job.account
         if job.checkpoints.get("media_id"):  # published by an attempt whose success was not recorded
             return PublishResult(external_id=job.checkpoints["media_id"])
         container, status = await self._earlier_container(job)

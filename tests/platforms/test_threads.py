@@ -240,3 +240,28 @@ async def test_an_edited_post_never_reuses_the_old_container(adapter, account, t
     await adapter.publish(job(account, PostContent("second wording"), checkpoints=journal.steps), MemoryJournal())
     [post] = threads_fake.published()
     assert post["text"] == "second wording" and len(threads_fake.containers) == 2
+
+
+async def test_a_local_file_goes_through_the_media_host_and_is_deleted_after(adapter, account, threads_fake,
+                                                                              tmp_path) -> None:
+    import json
+
+    from app.platforms.mediahost import MediaHostConfig, save_config
+    from tests.fakes.s3 import FakeS3
+    from tests.fakes.support import PNG_1PX
+
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(PNG_1PX)
+    content = PostContent("from my disk", media=(MediaItem(str(photo), alt_text="a pixel"),))
+    assert any("public web address" in p.message for p in adapter.validate(content, account))
+    with FakeS3() as s3:
+        save_config(tmp_path, MediaHostConfig(endpoint=s3.url, bucket=s3.bucket, public_base_url=s3.public_base_url,
+                                              region=s3.region), s3.access_key_id, s3.secret_access_key)
+        assert adapter.validate(content, account) == []
+        journal = MemoryJournal()
+        result = await adapter.publish(job(account, content), journal)
+        [(key, url)] = json.loads(journal.steps["hosted"]).values()
+        assert url.startswith(s3.public_base_url)
+        assert s3.deleted == [key] and s3.objects == {} and s3.rejected == []
+    assert result.external_id
+    assert [p for p in threads_fake.published()] and url in json.dumps(threads_fake.containers)

@@ -289,3 +289,14 @@ async def test_disconnecting_revokes_the_refresh_token_at_google(account, yt) ->
     assert await revoke(secrets, revoke_url=f"{yt.url}/revoke", tuning=FAST)
     assert secrets["refresh_token"] not in yt.refresh_tokens
     assert not await revoke(secrets, revoke_url=f"{yt.url}/revoke", tuning=FAST)  # already gone
+
+
+async def test_removing_a_youtube_account_revokes_its_token_at_google(account, yt) -> None:
+    from app.auth.disconnect import forget_account
+
+    secrets = KeyringSecrets()
+    assert secrets.get(account.id)
+    notes = await forget_account(account, secrets, api_base={"youtube": yt.url}, tuning=FAST)
+    assert notes == []
+    assert secrets.get(account.id) is None
+    assert yt.calls_to(r"/revoke", "POST") == 1
