@@ -59,7 +59,8 @@ async def _call(client: httpx.AsyncClient, method: str, path: str, what: str, **
 
 async def account_from_tokens(tokens: dict[str, Any], client_key: str, client_secret: str, *,
                               api_base: str = DEFAULT_BASE, tuning: Tuning | None = None) -> ConnectedAccount:
-    """Check the tokens with `GET /v2/user/info/` and build the account (unaudited until the person says so)."""
+    """Check the tokens with `GET /v2/user/info/` and build the account. It counts as unaudited (posts stay
+    private) until its settings say `audited`, which a reconnection leaves as it was."""
     values = token_values(tokens, datetime.now(UTC), client_key, client_secret)
     async with create_client(tuning or Tuning(), base_url=api_base.rstrip("/")) as client:
         body = await _call(client, "GET", "/v2/user/info/", "checking the sign-in",
@@ -70,7 +71,7 @@ async def account_from_tokens(tokens: dict[str, Any], client_key: str, client_se
     return ConnectedAccount(
         platform=Platform.TIKTOK, handle=f"@{username}" if username else str(user.get("open_id") or values["open_id"]),
         display_name=str(user.get("display_name") or username),
-        settings={"open_id": str(user.get("open_id") or values["open_id"]), "username": username, "audited": False},
+        settings={"open_id": str(user.get("open_id") or values["open_id"]), "username": username},
         secrets=values)
 
 

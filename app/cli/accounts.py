@@ -515,7 +515,7 @@ def cmd_connect_developer_app(args: argparse.Namespace, data_dir: Path) -> int:
 
     connected = asyncio.run(sign_in.run(open_url))
     if platform is Platform.TIKTOK:
-        extra: dict[str, object] = {"audited": bool(args.audited)}
+        extra: dict[str, object] = {"audited": True} if args.audited else {}
         if args.privacy:
             extra["privacy_level"] = args.privacy
         if args.inbox:

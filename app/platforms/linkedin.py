@@ -231,7 +231,8 @@ class LinkedInAdapter:
         if len(media) == 1:
             body["content"] = {"media": {"id": media[0][0], **({"altText": media[0][1]} if media[0][1] else {})}}
         elif media:
-            body["content"] = {"multiImage": {"images": [{"id": urn, "altText": alt} for urn, alt in media]}}
+            body["content"] = {"multiImage": {"images": [{"id": urn, **({"altText": alt} if alt else {})}
+                                                         for urn, alt in media]}}
         journal.record("post_sent_at", self.context.clock().isoformat())
         response = await self._send(account, "POST", "/rest/posts", create=True, json=body)
         if response.status_code != 201:

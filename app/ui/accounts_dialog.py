@@ -268,8 +268,19 @@ class AccountsDialog(QDialog):
             return
         self.platform.setCurrentIndex(CONNECTABLE.index(account.platform))
         if account.platform in DEVELOPER_APP:
-            self.client_id.setFocus()
-            self._say(f"Enter your {account.platform.label} app's client id and secret, then sign in again.")
+            try:  # the app's credentials were entered once and kept in the keyring: reuse them
+                stored = self.runtime.secrets.get(account.id) or {}
+            except OutpostError:
+                stored = {}
+            self.client_id.setText(stored.get("client_id") or stored.get("client_key") or "")
+            self.client_secret.setText(stored.get("client_secret", ""))
+            if account.platform is Platform.PINTEREST:
+                self.board.setText(str(account.settings.get("board_name") or ""))
+            if self.client_id.text():
+                self.start_connect()
+            else:
+                self.client_id.setFocus()
+                self._say(f"Enter your {account.platform.label} app's client id and secret, then sign in again.")
         elif account.platform is Platform.BLUESKY:
             self.handle.setText(account.handle)
             self.pds.setText(account.server)

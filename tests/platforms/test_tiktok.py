@@ -65,7 +65,7 @@ async def test_sign_in_on_any_port_with_pkce_in_either_encoding(tiktok_fake, enc
     open_url, visits = browser()
     connected = await sign_in.run(open_url)
     assert (await visits[0]).status_code == 200
-    assert connected.handle == f"@{tiktok_fake.username}" and connected.settings["audited"] is False
+    assert connected.handle == f"@{tiktok_fake.username}" and "audited" not in connected.settings
     assert connected.secrets["client_secret"] == tiktok_fake.client_secret
     assert connected.secrets["refresh_token"] in tiktok_fake.refresh_tokens
 

@@ -68,7 +68,7 @@ async def test_tiktok_connects_through_the_browser_and_says_videos_stay_private(
     assert dialog.client_secret.text() == ""
     account = next(a for a in dialog.runtime.planner.accounts() if a.platform is Platform.TIKTOK)
     assert (KeyringSecrets().get(account.id) or {})["client_secret"] == fake.client_secret
-    assert account.settings["audited"] is False
+    assert not account.settings.get("audited")
 
 
 async def test_a_missing_client_id_is_said_before_anything_opens(dialog) -> None:
@@ -78,3 +78,31 @@ async def test_a_missing_client_id_is_said_before_anything_opens(dialog) -> None
     assert dialog._task is not None
     await asyncio.wait_for(asyncio.shield(dialog._task), 5)
     assert "client id" in dialog.status.text() and dialog.accounts.count() == 1
+
+
+async def test_reconnecting_reuses_the_apps_credentials_from_the_keyring(dialog) -> None:
+    opened: list[str] = []
+    dialog.open_url = opened.append
+    with FakeTikTok() as fake:
+        dialog.runtime.context.api_base = {"tiktok": fake.url}
+        for attempt in range(2):
+            if attempt == 0:
+                _choose(dialog, Platform.TIKTOK)
+                dialog.client_id.setText(fake.client_key)
+                dialog.client_secret.setText(fake.client_secret)
+                dialog.connect_button.click()
+            else:
+                dialog.accounts.setCurrentRow(1)
+                dialog.reconnect_button.click()  # nothing typed: the stored client key and secret are used
+            for _ in range(100):
+                if len(opened) > attempt:
+                    break
+                await asyncio.sleep(0.02)
+            visit, visits = browser()
+            visit(opened[attempt])
+            assert dialog._task is not None
+            await asyncio.wait_for(asyncio.shield(dialog._task), 10)
+            await visits[0]
+    assert f"client_key={fake.client_key}" in opened[1]
+    assert dialog.status.text() == "Connected Alice on TikTok (TikTok)."
+    assert [a.platform for a in dialog.runtime.planner.accounts()].count(Platform.TIKTOK) == 1
