@@ -153,3 +153,27 @@ def _publish_by_hand(runtime, target_id: int) -> None:  # type: ignore[no-untype
         t = s.get(Target, target_id)
         t.status = "needs_review"
     runtime.planner.mark_published(target_id, "https://example.invalid/posts/1")
+
+
+def test_a_chip_tooltip_has_the_full_text_and_the_error(qtbot, window, runtime) -> None:
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QToolTip
+
+    from app.store.schema import Target
+
+    day = local_today() + timedelta(days=3)
+    text = "A long post about glazes. " * 6
+    post_id = make_post(runtime, at_local(day, 12, 0), text.strip())
+    with runtime.db.write() as s:
+        target = s.get(Target, runtime.planner.post(post_id).targets[0].id)
+        target.status = "failed"
+        target.last_error = "The sandbox said no"
+        target.post.status = "failed"
+    _show_month_of(window, day)
+    vp = window.month.viewport()
+    pos = _chip_center(window.month, post_id)
+    QCoreApplication.sendEvent(vp, QHelpEvent(QEvent.Type.ToolTip, pos, vp.mapToGlobal(pos)))
+    tip = QToolTip.text()
+    assert "A long post about glazes. A long post about glazes." in tip
+    assert "The sandbox said no" in tip and "Failed" in tip
