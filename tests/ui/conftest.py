@@ -64,6 +64,7 @@ def window(qtbot, runtime: Runtime):  # type: ignore[no-untyped-def]
     qtbot.waitExposed(w)
     yield w
     w.shutdown()
+    w._really_quit = True  # closing at teardown is quitting, not "keep publishing in the background?"
 
 
 def at_local(day: date, hour: int, minute: int = 0) -> datetime:

@@ -16,7 +16,8 @@ def test_an_unhandled_error_is_shown_in_a_dialog_and_logged(qapp, qloop, monkeyp
         raise ValueError("the kiln is too hot")
     except ValueError as exc:
         sys.excepthook(type(exc), exc, exc.__traceback__)
-    boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+    boxes = [w for w in QApplication.topLevelWidgets()
+             if isinstance(w, QMessageBox) and w.isVisible() and w.windowTitle() == "Something went wrong"]
     assert len(boxes) == 1 and "the kiln is too hot" in boxes[0].text()
     assert "ValueError" in boxes[0].detailedText()
     assert any("unhandled exception" in r.message for r in caplog.records)
