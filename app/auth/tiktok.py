@@ -123,3 +123,17 @@ class TikTokSignIn:
                                    "and allow it; your TikTok app needs the Content Posting API with Direct Post.")
         return await account_from_tokens(tokens, self.client_key, self.client_secret, api_base=self.api_base,
                                          tuning=self.tuning)
+
+
+async def revoke(secrets: dict[str, str], *, api_base: str = DEFAULT_BASE, tuning: Tuning | None = None) -> bool:
+    """Revoke the access token with `POST /v2/oauth/revoke/`, which also disconnects the app; True on success."""
+    if not secrets.get("access_token"):
+        return False
+    try:
+        async with create_client(tuning or Tuning(), base_url=api_base.rstrip("/")) as client:
+            response = await client.post("/v2/oauth/revoke/", data={
+                "client_key": secrets.get("client_key", ""), "client_secret": secrets.get("client_secret", ""),
+                "token": secrets["access_token"]})
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200

@@ -105,3 +105,19 @@ class XSignIn:
             raise ConnectionFailed("X did not return a refresh token; Outpost needs the offline.access permission.")
         return await account_from_tokens(tokens, self.client_id, self.client_secret, api_base=self.api_base,
                                          tuning=self.tuning)
+
+
+async def revoke(secrets: dict[str, str], *, api_base: str = DEFAULT_BASE, tuning: Tuning | None = None) -> bool:
+    """Revoke the refresh and access tokens with `POST /2/oauth2/revoke`; True when X accepted both."""
+    headers, form = token_request_auth(secrets.get("client_id", ""), secrets.get("client_secret", ""))
+    revoked = True
+    try:
+        async with create_client(tuning or Tuning(), base_url=api_base.rstrip("/")) as client:
+            for kind in ("refresh_token", "access_token"):
+                if secrets.get(kind):
+                    response = await client.post("/2/oauth2/revoke", headers=headers, data={
+                        "token": secrets[kind], "token_type_hint": kind, **form})
+                    revoked = revoked and response.status_code == 200
+    except httpx.HTTPError:
+        return False
+    return revoked

@@ -123,6 +123,7 @@ class FakeTikTok(FakeServer):
     def routes(self) -> None:
         self.route("GET", "/v2/auth/authorize/", self.authorize)
         self.route("POST", "/v2/oauth/token/", self.token)
+        self.route("POST", "/v2/oauth/revoke/", self.revoke)
         self.route("GET", "/v2/user/info/", self.user_info)
         self.route("POST", "/v2/post/publish/creator_info/query/", self.creator_info)
         self.route("POST", "/v2/post/publish/video/init/", self.init_direct)
@@ -165,6 +166,15 @@ class FakeTikTok(FakeServer):
             self.refreshes += 1
             return Response(200, self.issue_tokens())
         return Response(400, {"error": "unsupported_grant_type", "error_description": "", "log_id": "2026fake"})
+
+    def revoke(self, request: Request) -> Response:
+        if request.arg("client_key") != self.client_key or request.arg("client_secret") != self.client_secret:
+            return Response(401, {"error": "invalid_client", "error_description": "", "log_id": "2026fake"})
+        if self.tokens.pop(request.arg("token") or "", None) is None:
+            return Response(400, {"error": "invalid_request", "error_description": "token is invalid",
+                                  "log_id": "2026fake"})
+        self.refresh_tokens.clear()  # revoking disconnects the app from the account
+        return Response(200, {})
 
     def user_info(self, request: Request) -> Response:
         return self._authed(request) or envelope({"user": {"open_id": self.open_id, "display_name": self.display_name,

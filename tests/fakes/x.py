@@ -116,6 +116,7 @@ class FakeX(FakeServer):
     def routes(self) -> None:
         self.route("GET", "/i/oauth2/authorize", self.authorize)
         self.route("POST", "/2/oauth2/token", self.token)
+        self.route("POST", "/2/oauth2/revoke", self.revoke)
         self.route("GET", "/2/users/me", self.me)
         self.route("POST", "/2/tweets", self.create_tweet)
         self.route("GET", r"/2/users/(?P<uid>\d+)/tweets", self.timeline)
@@ -173,6 +174,14 @@ class FakeX(FakeServer):
                 body["refresh_token"] = old
             return Response(200, body)
         return Response(400, {"error": "unsupported_grant_type"})
+
+    def revoke(self, request: Request) -> Response:
+        if not self._client_ok(request):
+            return Response(401, {"error": "unauthorized_client"})
+        token = request.arg("token") or ""
+        self.tokens.pop(token, None)
+        self.refresh_tokens.discard(token)
+        return Response(200, {"revoked": True})
 
     def me(self, request: Request) -> Response:
         return self._authed(request) or Response(200, {"data": {"id": self.user_id, "name": self.name_,

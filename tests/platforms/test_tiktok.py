@@ -229,3 +229,13 @@ async def test_a_401_is_renewed_once_and_a_dead_refresh_token_is_auth(adapter, a
     with pytest.raises(PublishError) as caught:
         await adapter.publish(job(account, _video(tmp_path), attempt_id=2), MemoryJournal())
     assert caught.value.kind is ErrorKind.AUTH and len(tiktok_fake.publishes) == 1
+
+
+async def test_revoking_disconnects_the_app(tiktok_fake) -> None:
+    from app.auth.tiktok import revoke
+
+    values = token_values(tiktok_fake.issue_tokens(), datetime.now(UTC), tiktok_fake.client_key,
+                          tiktok_fake.client_secret)
+    assert await revoke(values, api_base=tiktok_fake.url, tuning=FAST)
+    assert values["access_token"] not in tiktok_fake.tokens and not tiktok_fake.refresh_tokens
+    assert not await revoke(values, api_base=tiktok_fake.url, tuning=FAST)  # already gone

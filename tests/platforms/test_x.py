@@ -328,3 +328,11 @@ async def test_account_from_tokens_checks_the_token(x_fake) -> None:
     connected = await account_from_tokens(x_fake.issue_tokens(), x_fake.client_id, api_base=x_fake.url, tuning=FAST)
     assert connected.display_name == x_fake.name_
     assert datetime.fromisoformat(connected.secrets["expires_at"]) > datetime.now(UTC) + timedelta(hours=1)
+
+
+async def test_revoking_ends_both_tokens(x_fake) -> None:
+    from app.auth.x import revoke
+
+    values = token_values(x_fake.issue_tokens(), datetime.now(UTC), x_fake.client_id)
+    assert await revoke(values, api_base=x_fake.url, tuning=FAST)
+    assert values["access_token"] not in x_fake.tokens and values["refresh_token"] not in x_fake.refresh_tokens
