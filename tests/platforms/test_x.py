@@ -111,6 +111,18 @@ async def test_a_wrong_verifier_is_refused_by_the_token_endpoint(x_fake, monkeyp
         await sign_in.run(open_url)
 
 
+async def test_a_code_older_than_30_seconds_is_refused(x_fake) -> None:
+    port = _free_port()
+    x_fake.registered_redirects = [redirect_uri(port)]
+    x_fake.code_lifetime = -1  # every code has already expired by the time it is exchanged
+    sign_in = XSignIn(x_fake.client_id, port=port, api_base=x_fake.url,
+                      authorize_url=f"{x_fake.url}/i/oauth2/authorize", tuning=FAST, timeout=5)
+    open_url, _ = browser()
+    with pytest.raises(ConnectionFailed, match="authorization code"):
+        await sign_in.run(open_url)
+    assert not sign_in.listener.is_listening
+
+
 async def test_an_unregistered_port_never_reaches_the_listener(x_fake) -> None:
     x_fake.registered_redirects = [redirect_uri(_free_port())]
     sign_in = XSignIn(x_fake.client_id, port=_free_port(), api_base=x_fake.url,
