@@ -48,6 +48,7 @@ DEFAULT_BASE = "https://api.pinterest.com"
 REFRESH_MARGIN = timedelta(days=1)
 MATCH_WINDOW = timedelta(minutes=30)
 BASE64_TYPES = ("image/jpeg", "image/png")
+TITLE_LIMIT = 100
 
 
 def token_values(body: dict[str, Any], now: datetime, app_id: str, app_secret: str,
@@ -108,6 +109,9 @@ class PinterestAdapter:
                     and item.mime_type not in BASE64_TYPES:
                 problems.append(Problem("media", f"Attachment {i}: Pinterest takes JPEG or PNG files from this "
                                         "computer.", platform=self.platform, account_id=account.id))
+        if len(content.title) > TITLE_LIMIT:
+            problems.append(Problem("title", f"Pinterest allows a {TITLE_LIMIT}-character pin title; this one has "
+                                    f"{len(content.title)}.", platform=self.platform, account_id=account.id))
         if not account.settings.get("board_id"):
             problems.append(Problem("account", "Choose a Pinterest board for this account (reconnect it to pick one).",
                                     platform=self.platform, account_id=account.id))
@@ -196,6 +200,8 @@ class PinterestAdapter:
         board = self._board(account)
         source = await self._media_source(job, journal)
         body: dict[str, Any] = {"board_id": board, "description": job.content.text, "media_source": source}
+        if job.content.title:
+            body["title"] = job.content.title
         media = job.content.media
         if len(media) == 1 and media[0].alt_text and media[0].kind is not MediaKind.VIDEO:
             body["alt_text"] = media[0].alt_text[:500]

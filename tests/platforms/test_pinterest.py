@@ -88,6 +88,15 @@ async def test_a_local_image_is_pinned_as_base64_on_the_chosen_board(adapter, ac
     assert result.url == f"https://www.pinterest.com/pin/{pin['id']}/"
 
 
+async def test_the_posts_title_is_the_pin_title(adapter, account, pinterest_fake, tmp_path) -> None:
+    content = PostContent("Long description", media=(_png(tmp_path),), title="Lemon tart")
+    await adapter.publish(job(account, content), MemoryJournal())
+    [pin] = pinterest_fake.published()
+    assert pin["title"] == "Lemon tart" and pin["description"] == "Long description"
+    too_long = PostContent("d", media=(_png(tmp_path),), title="t" * 101)
+    assert any(p.field == "title" for p in adapter.validate(too_long, account))
+
+
 async def test_web_images_become_a_url_carousel(adapter, account, pinterest_fake) -> None:
     media = tuple(MediaItem(f"https://cdn.example.com/{i}.jpg") for i in range(3))
     await adapter.publish(job(account, PostContent("Three", media=media)), MemoryJournal())

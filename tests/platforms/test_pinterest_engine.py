@@ -60,9 +60,10 @@ async def test_pinterest_every_content_type_is_pinned_once_on_the_chosen_board(e
              "carousel": [_file(tmp_path, f"{i}.png", PNG_1PX) for i in range(3)],
              "video": [_file(tmp_path, "v.mp4", b"\4" * 3000, MediaKind.VIDEO)]}[what]
     account = await _pinterest(engine, pinterest_fake)
-    target = await engine.wait_settled(engine.add_post(account, f"Pin {what}", media=media))
+    target = await engine.wait_settled(engine.add_post(account, f"Pin {what}", media=media, title=f"Title {what}"))
     assert target.status is TargetStatus.PUBLISHED
     [pin] = pinterest_fake.published()
+    assert pin["title"] == f"Title {what}"
     assert target.external_id == pin["id"] and pin["board_id"] == pinterest_fake.boards[1]["id"]
     assert pin["kind"] == {"image": "image_base64", "carousel": "multiple_image_base64", "video": "video_id"}[what]
 
