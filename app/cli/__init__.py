@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from app import __version__
+import app
 from app.core.errors import OutpostError
 
 # Each module adds its commands with `register(subparsers)`.
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="outpost",
         description="Plan, schedule and publish social-media posts from your own computer.",
     )
-    parser.add_argument("--version", action="version", version=f"outpost {__version__}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     parser.add_argument("--data-dir", metavar="DIR", help="where Outpost keeps its data (default: your user data folder; "
                         "OUTPOST_DATA_DIR also sets it)")
     parser.add_argument("--background", action="store_true",
@@ -52,6 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
             raise
         module.register(sub)
     return parser
+
+
+class _VersionAction(argparse.Action):
+    """--version, with the version looked up only when asked (it costs start-up time)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: Any, **_kwargs: Any) -> None:
+        print(f"outpost {app.__version__}")
+        parser.exit()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -102,6 +102,7 @@ def test_an_existing_database_is_backed_up_before_an_upgrade(tmp_path, monkeypat
         'def upgrade():\n    op.add_column("account", sa.Column("colour", sa.String(20), nullable=True))\n'
         'def downgrade():\n    op.drop_column("account", "colour")\n')
     monkeypatch.setattr(migrate_module, "MIGRATIONS", ladder)
+    monkeypatch.setattr(migrate_module, "HEAD", "0002")  # as a developer adding 0002 would
     backup = migrate(database, tmp_path / "backups")
     assert backup is not None and backup.name.startswith("outpost-before-0002-")
     assert current_revision(database) == "0002"
@@ -150,3 +151,9 @@ def test_no_code_copies_or_opens_the_live_database_file():
         if re.search(r"shutil\.copy\w*\(", source) or re.search(r"open\([^)]*sqlite3", source):
             offenders.append(str(path))
     assert offenders == []
+
+
+def test_the_head_constant_matches_the_migration_ladder():
+    from app.store.migrations import HEAD
+
+    assert head_revision() == HEAD
