@@ -238,7 +238,12 @@ class Planner:
             content = PostContent(text=spec.overrides.get(account_id, spec.text), media=media,
                                   first_comment=spec.first_comment, thread=spec.thread, title=spec.title)
             info = _info(account)
-            for p in self.adapter_for(account.platform).validate(content, info):
+            try:
+                adapter = self.adapter_for(account.platform)
+            except ValueError as exc:  # a platform this build cannot publish to
+                problems.append(Problem("account", str(exc), account_id=account_id, platform=account.platform))
+                continue
+            for p in adapter.validate(content, info):
                 problems.append(replace(p, account_id=account_id, platform=account.platform))
         return problems
 

@@ -110,3 +110,15 @@ async def test_at_its_time_a_handed_off_post_is_published_by_the_platform_not_se
         assert target_view.status is TargetStatus.PUBLISHED
         assert native.calls == []
         assert any("own scheduler" in e.message for e in h.planner.events())
+
+
+async def test_an_account_on_a_platform_without_an_adapter_is_a_problem_not_a_crash(tmp_path, monkeypatch):
+    monkeypatch.delitem(registry.ADAPTERS, Platform.PINTEREST)
+    async with EngineHarness.start(tmp_path) as h:
+        account = h.add_account(Platform.PINTEREST, "boards")
+        spec = PostSpec(text="pin", account_ids=(account.id,), scheduled_at=utcnow() + timedelta(hours=1),
+                        timezone="UTC")
+        [problem] = h.planner.validate(spec)
+        assert problem.field == "account" and "not supported yet" in problem.message
+        with pytest.raises(OutpostError, match="not supported yet"):
+            h.planner.create_post(spec)
