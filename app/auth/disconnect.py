@@ -45,6 +45,14 @@ async def forget_account(
         if not await youtube.revoke(values, revoke_url=url, tuning=tuning):
             notes.append("Outpost could not revoke its access at Google; remove it under "
                          "myaccount.google.com > Security > Third-party access.")
+    elif account.platform in (Platform.X, Platform.TIKTOK) and values:
+        from app.auth import tiktok, x
+
+        module = x if account.platform is Platform.X else tiktok
+        base = (api_base or {}).get(account.platform.value) or module.DEFAULT_BASE
+        if not await module.revoke(values, api_base=base, tuning=tuning):
+            notes.append(f"Outpost could not revoke its access on {account.platform.label}; remove it in your "
+                         f"{account.platform.label} settings under connected apps.")
     elif account.platform in (Platform.INSTAGRAM, Platform.FACEBOOK) and values:
         notes.append(f"To revoke Outpost's access on {account.platform.label}, remove your app under Facebook "
                      "Settings > Business integrations.")

@@ -612,7 +612,7 @@ class Publisher:
                                platform=claim.platform.value)
                 self._notify("error", f"Reconnect {label}", "Its posts are held until you reconnect it.")
             elif exc.kind is ErrorKind.RATE_LIMIT and target.attempts < self.settings.max_rate_limit_waits:
-                wait = timedelta(seconds=exc.retry_after if exc.retry_after else 60)
+                wait = timedelta(seconds=exc.retry_after if exc.retry_after is not None else 60)
                 self.gates.hold_account(target.account_id, now + wait, f"{claim.platform.label} asked Outpost to "
                                         f"wait {humanize_delta(wait)} for {label} (rate limit).")
                 target.status = TargetStatus.SCHEDULED.value
@@ -721,7 +721,8 @@ class Publisher:
             else:
                 target.status = TargetStatus.NEEDS_REVIEW.value
                 target.due_at = None
-                target.last_error = (f"{reason} Outpost could not confirm whether it was published. "
+                detail = f" ({rec.detail.rstrip('.')})" if rec.detail else ""
+                target.last_error = (f"{reason} Outpost could not confirm whether it was published{detail}. "
                                      f"Check {label} before publishing it again.")
                 repo.refresh_post_status(target.post)
                 repo.add_event(session, f"Post #{target.post_id} needs review on {label}: {reason}",

@@ -348,3 +348,15 @@ async def test_revoking_ends_both_tokens(x_fake) -> None:
     values = token_values(x_fake.issue_tokens(), datetime.now(UTC), x_fake.client_id)
     assert await revoke(values, api_base=x_fake.url, tuning=FAST)
     assert values["access_token"] not in x_fake.tokens and values["refresh_token"] not in x_fake.refresh_tokens
+
+
+async def test_removing_an_x_account_revokes_its_tokens(account, x_fake) -> None:
+    from app.auth.disconnect import forget_account
+    from app.auth.secrets import KeyringSecrets
+
+    secrets = KeyringSecrets()
+    assert secrets.get(account.id)
+    notes = await forget_account(account, secrets, api_base={"x": x_fake.url}, tuning=FAST)
+    assert notes == []
+    assert secrets.get(account.id) is None
+    assert x_fake.calls_to(r"/2/oauth2/revoke", "POST") >= 1
