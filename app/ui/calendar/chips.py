@@ -71,6 +71,10 @@ def paint_chip(
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, stamp)
         x += QFontMetrics(bold).horizontalAdvance(stamp) + 5
         painter.setFont(font)
+    if post.natively_scheduled and x + ICON < rect.right() - 4:
+        # Handed to the platform's own scheduler: it goes out even if this computer is off.
+        icons.icon("globe", colors.text).paint(painter, QRectF(x, rect.top() + (line_h - ICON) / 2, ICON, ICON).toRect())
+        x += ICON + 3
     # Narrow chips keep room for the words: fewer glyphs, or none.
     glyphs = 3 if rect.width() >= 150 else 1 if rect.width() >= 110 else 0
     for platform in post.platforms[:glyphs]:
@@ -127,6 +131,10 @@ def tooltip_html(post: PostView, tz: tzinfo) -> str:
         f"<div style='margin-top:4px'>{escape(post.text or post.title or '(no text)').replace(chr(10), '<br>')}</div>",
         f"<div style='margin-top:6px;color:gray'>{escape(where)}</div>",
     ]
+    handed = sorted({t.platform.label for t in post.targets if t.natively_scheduled})
+    if handed:
+        parts.append(f"<div style='margin-top:4px'>🌐 With {escape(' and '.join(handed))}'s own scheduler: "
+                     "it will publish even if this computer is off.</div>")
     for error in post.errors:
         parts.append(f"<div style='margin-top:4px;color:#d64545'>⚠ {escape(error)}</div>")
     parts.append("</div>")
