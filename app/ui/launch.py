@@ -74,6 +74,7 @@ def run(data_dir: Path, argv: list[str]) -> int:
         return EXIT_FAILED
     window.attach(runtime)
 
+    mutex = _hold_installer_mutex()  # noqa: F841 - kept alive for the life of the process
     server = single_instance.InstanceServer(data_dir)
     if not server.listen():
         log.warning("single-instance server could not listen: %s", server.server.errorString())
@@ -182,3 +183,14 @@ def _fatal(title: str, message: str) -> None:
     from PySide6.QtWidgets import QMessageBox
 
     QMessageBox.critical(None, title, message)  # no loop is running yet, so a modal box is safe
+
+
+def _hold_installer_mutex() -> object:
+    """On Windows, a named mutex the Inno Setup installer's AppMutex waits on while Outpost runs."""
+    if sys.platform != "win32":
+        return None
+    import ctypes
+
+    from app import APP_ID
+
+    return ctypes.windll.kernel32.CreateMutexW(None, False, APP_ID)
