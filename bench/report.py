@@ -189,12 +189,14 @@ unchanged, an accepted text must come back exactly.
 
 ## 7. Known limits (what the figures do not yet show)
 
-- The loop's longest block during a catch-up is dominated by the attempt journal's group commit
-  (`JournalWriter._flush`: up to 8 inserts and an fsync on the loop thread; 25-70 ms per flush seen
-  on a loaded 2-CPU machine with a per-callback probe). Claims are bounded (64) and the outcome
-  of each publish is committed in a worker thread; moving the journal's commit off the loop too
-  (resolving the waiting publishes on the loop after the commit) is the next step for the 50 ms goal.
-  The figures above come from a shared, busy machine: compare the ratio and the idle floor.
+- The loop's longest block during a catch-up is now the attempt journal's group commit
+  (`JournalWriter._flush` on the loop thread: 35-60 ms per flush on a loaded 2-CPU machine, seen
+  with a per-callback probe; claim cycles stay under 20-45 ms). Claims are bounded (64), and the
+  outcome of each publish is committed in a worker thread, but the loop's journal commit then waits
+  for those workers' commits: batching the journal's statements or queueing writers on a Python lock
+  did not shorten it. The next step for the 50 ms goal is one writer thread that owns every write,
+  with the loop awaiting its commits. The figures above come from a shared, busy machine: compare
+  the ratio and the idle floor.
 - Refusing a 10 MB post text takes seconds (the text counters build a unit list for the whole
   text before finding where the limit is passed: app/core/text.py `measure`); the window should
   stop counting at the limit.
