@@ -67,6 +67,12 @@ def crash_section(data: dict[str, Any]) -> str:
                      f["duplicates"], f["lost"], f["false_success"], outcomes, f["integrity_check"], f["seconds"]])
     text = table(["variant", "posts", "targets", "SIGKILLs (moment)", "kills mid-refresh", "duplicates", "lost",
                   "false success", "final", "quick_check", "s"], rows)
+    saved = data.get("kill_after_token_saved")
+    if saved:
+        text += ("\n\nKilled right after a rotated Bluesky token pair was saved, before its first use "
+                 f"(tests/reliability/crashkeyring.py): {saved['published']} of {saved['posts']} posts published, "
+                 f"{saved['duplicates']} duplicates, {saved['password_sign_ins_after']} sign-ins with the app "
+                 f"password afterwards (the saved refresh token worked; {saved['refreshes']} refreshes in all).")
     reasons = {k: v for variant in ("default", "slow") for k, v in (data.get(variant) or {}).get("reasons", {}).items()}
     if reasons:
         text += "\n\nTargets not published, with the reason the person reads:\n\n" + table(

@@ -190,3 +190,45 @@ def test_five_hundred_posts_survive_thirty_sigkills(tmp_path: Path) -> None:
     figures = crash_loop(tmp_path, posts=500, kills=30, span=30.0, seed=30)
     record_figures("crash_loop", {"slow": figures})
     assert figures["kills"] == 30
+
+
+def test_a_kill_right_after_a_rotated_token_is_saved_loses_nothing(tmp_path: Path) -> None:
+    """P9: the refreshed token pair is persisted before it is used, so a kill at that instant leaves
+    a usable single-use refresh token: the restart refreshes with it and never needs the password."""
+    bluesky = FakeProcess("bluesky", {"access_ttl": 3})
+    try:
+        outpost = Outpost(tmp_path)
+        added = outpost("accounts", "add", "bluesky", "--handle", "alice.test", "--service", bluesky.url,
+                        stdin="abcd-efgh-ijkl-mnop\n")
+        assert added.returncode == 0, added.stderr
+        runtime = Runtime.open(outpost.data_dir, exclusive=False)
+        try:
+            account = next(a.id for a in runtime.planner.accounts() if a.platform is Platform.BLUESKY)
+        finally:
+            runtime.close()
+        ids = _schedule(outpost, (account,), 12, span=8.0)
+        bluesky.configure(access_tokens={})  # the session ends: the first call refreshes
+        crashing = {"PYTHON_KEYRING_BACKEND": "tests.reliability.crashkeyring.CrashAfterSaveKeyring",
+                    "OUTPOST_TEST_CRASH_AFTER_SAVE": "1"}
+        proc = outpost.run(**crashing)
+        assert wait_for(lambda: proc.poll() is not None, 30)
+        assert proc.returncode == -signal.SIGKILL
+        calls = bluesky.state()["session_calls"]
+        assert calls == {"create": 1, "refresh": 1}  # sign-in, then the refresh whose answer was saved
+        assert bluesky.state()["records"] == []
+        proc = outpost.run()
+        settled = wait_for(lambda: all(t.status in SETTLED for t, _ in _targets(outpost)), 60, interval=0.25)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+        assert settled
+        calls = bluesky.state()["session_calls"]
+        records = Counter(r["value"]["text"] for r in bluesky.state()["records"])
+    finally:
+        bluesky.stop()
+    assert calls["create"] == 1, "the saved refresh token did not work: Outpost fell back to the password"
+    assert calls["refresh"] >= 1
+    assert all(t.status is TargetStatus.PUBLISHED for t, _ in _targets(outpost))
+    assert len(records) == len(ids) and max(records.values()) == 1
+    record_figures("crash_loop", {"kill_after_token_saved": {"posts": len(ids), "published": len(records),
+                                                              "duplicates": 0, "password_sign_ins_after": 0,
+                                                              "refreshes": calls["refresh"]}})
