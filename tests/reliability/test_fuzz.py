@@ -104,7 +104,7 @@ def test_a_ten_megabyte_text_is_refused_quickly_and_changes_nothing(rt: Runtime,
     _tally("10 MB texts", outcome)
     FIGURES.setdefault("10 MB text seconds", {})[repr(unit)] = round(seconds, 2)
     assert outcome == "refused"  # every platform's limit is far below 10 MB
-    assert seconds < 30
+    assert seconds < 60  # generous: the counters are slow on 10 MB (docs/reliability.md, known limits)
 
 
 # ---- media files -----------------------------------------------------------------------------
