@@ -182,7 +182,7 @@ def validate_media(media: tuple[MediaItem, ...], rules: PlatformRules) -> list[P
         label = f"Attachment {i}"
         if rules.media_must_be_public_url and not item.is_url:
             err(f"{label}: {name} fetches media from a public web address; use an https:// URL "
-                f"or set up a media host in Settings.")
+                f"or set up a media host (Accounts › Instagram › Media host…).")
         allowed = rules.video_types if item.kind is MediaKind.VIDEO else rules.image_types
         if item.mime_type and item.mime_type not in allowed:
             kinds = ", ".join(sorted(t.split("/")[1].upper() for t in allowed))
