@@ -126,25 +126,25 @@ def validate_content(content: PostContent, rules: PlatformRules) -> list[Problem
     m = measure(text, rules.counting, rules.text_limit, rules.url_weight)
     if not m.fits:
         err("text", f"{name} allows {rules.text_limit} {rules.counting.description}; this text has "
-                    f"{m.count}. Shorten it by {m.count - m.limit}.")
+                    f"{m.shown}. Shorten it by {m.excess}.")
     if rules.extra_byte_limit is not None:
         size = len(text.encode("utf-8", "surrogatepass"))
         if size > rules.extra_byte_limit:
-            err("text", f"{name} allows {rules.extra_byte_limit} bytes of text; this text has {size}.")
+            err("text", f"{name} allows {rules.extra_byte_limit:,} bytes of text; this text has {size:,}.")
     for i, part in enumerate(content.thread, start=2):
         if not rules.threads:
             err("text", f"{name} does not support threads; remove the extra parts.")
             break
         pm = measure(part, rules.counting, rules.text_limit, rules.url_weight)
         if not pm.fits:
-            err("text", f"Part {i} of the thread is {pm.count - pm.limit} over {name}'s limit of {pm.limit}.")
+            err("text", f"Part {i} of the thread is {pm.excess} over {name}'s limit of {pm.limit}.")
     if content.first_comment:
         if not rules.first_comment:
             err("first_comment", f"{name} has no first comment; it will not be posted.", Severity.WARNING)
         else:
             cm = measure(content.first_comment, rules.counting, rules.text_limit, rules.url_weight)
             if not cm.fits:
-                err("first_comment", f"The first comment is {cm.count - cm.limit} over {name}'s limit.")
+                err("first_comment", f"The first comment is {cm.excess} over {name}'s limit.")
     problems.extend(validate_media(content.media, rules))
     return problems
 

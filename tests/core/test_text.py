@@ -32,7 +32,7 @@ def test_bluesky_counts_graphemes_and_bytes():
     family = "👩‍👩‍👧‍👦"
     assert count(family * 300, CountingRule.GRAPHEMES) == 300
     problems = validate_content(PostContent(family * 300), RULES[Platform.BLUESKY])
-    assert any("3000 bytes" in p.message for p in problems)  # 300 graphemes, but 7500 bytes
+    assert any("3,000 bytes" in p.message and "7,500" in p.message for p in problems)  # 300 graphemes
     assert validate_content(PostContent("é" * 300), RULES[Platform.BLUESKY]) == []
 
 
@@ -92,3 +92,35 @@ def test_a_lone_surrogate_is_a_clear_problem_not_a_crash():
     for platform in (Platform.BLUESKY, Platform.THREADS, Platform.X, Platform.MASTODON):
         problems = validate_content(PostContent(broken), RULES[platform])
         assert any("broken character" in p.message for p in problems)
+
+
+@pytest.mark.parametrize("rule", list(CountingRule))
+@pytest.mark.parametrize("unit", ["a", "é ", "👩\u200d👩\u200d👧", "see https://example.com/a-long-path ", "字"])
+def test_a_huge_text_is_counted_only_until_it_is_clearly_over(rule, unit):
+    """Counting stops at a bound: the excess starts where an exact count says, the count is a lower bound."""
+    limit = 300
+    huge = unit * (200_000 // len(unit))
+    head = huge[:30_000]  # longer than any bound, and short enough to count exactly here
+    m = measure(huge, rule, limit)
+    exact = measure(head, rule, limit)
+    assert not m.fits and m.over_from == exact.over_from
+    cheap = rule in (CountingRule.CHARACTERS, CountingRule.UTF8_BYTES)
+    assert m.exact is cheap
+    if cheap:
+        assert m.count == count(huge, rule)
+    else:
+        assert limit < m.count <= exact.count  # a lower bound, and already over
+        assert m.shown.endswith("+") and m.excess.startswith("at least ")
+
+
+def test_a_long_text_under_the_bound_is_still_counted_exactly():
+    text = "word " * 3_000  # 15,000 characters: under the bound, over the limit
+    m = measure(text, CountingRule.GRAPHEMES, 300)
+    assert m.exact and m.count == 15_000 and m.over_from == 300 and m.excess == "14,700"
+
+
+def test_a_long_text_of_links_that_fits_is_never_cut_short():
+    """Mastodon counts each link as 23: 30,000 characters of one link can still fit, counted in full."""
+    text = "https://example.com/" + "a" * 30_000
+    m = measure(text, CountingRule.URL_WEIGHTED, 500)
+    assert m.exact and m.fits and m.count == 23

@@ -101,7 +101,7 @@ def test_the_limit_is_300_graphemes(adapter, account) -> None:
     accented = "e\u0301"  # one grapheme, two code points
     assert adapter.validate(PostContent(accented * 300), account) == []
     assert any("300" in p.message for p in adapter.validate(PostContent(accented * 301), account))
-    assert any("3000 bytes" in p.message for p in adapter.validate(PostContent("👨‍👩‍👧" * 200), account))
+    assert any("3,000 bytes" in p.message for p in adapter.validate(PostContent("👨‍👩‍👧" * 200), account))
 
 
 async def test_the_first_comment_replies_with_root_and_parent_refs(adapter, account, bluesky_fake) -> None:

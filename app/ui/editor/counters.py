@@ -65,10 +65,11 @@ class Counter(QLabel):
         m = self.result
         if m.fits:
             color = theme.muted_text(self.palette()).name() if m.remaining > m.limit * 0.1 else "#c27a12"
-            self.setText(f"<span style='color:{color}'>{m.count} / {m.limit}</span>")
+            self.setText(f"<span style='color:{color}'>{m.shown} / {m.limit:,}</span>")
         else:
-            self.setText(f"<span style='color:#d64545;font-weight:600'>{m.count} / {m.limit} "
-                         f"(−{m.count - m.limit})</span>")
+            over = f"{m.count - m.limit:,}" + ("" if m.exact else "+")
+            self.setText(f"<span style='color:#d64545;font-weight:600'>{m.shown} / {m.limit:,} "
+                         f"(−{over})</span>")
         return m
 
 

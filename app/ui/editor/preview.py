@@ -12,11 +12,17 @@ from app.core.text import find_urls
 from app.store.views import AccountView
 from app.ui import icons, theme
 
+PREVIEW_CUT = 600  # characters of the over-limit part shown struck through
+
 
 def render_html(account: AccountView, text: str, over_from: int | None, media: tuple[MediaItem, ...],
                 first_comment: str, when: str) -> str:
     """The preview card's HTML: name, handle, text with links, where it is cut, attachments."""
     kept, cut = (text, "") if over_from is None else (text[:over_from], text[over_from:])
+    rest = ""
+    if len(cut) > PREVIEW_CUT:  # a pasted book: show where it is cut, not megabytes of struck text
+        rest = f" … and {len(cut) - PREVIEW_CUT:,} more characters that will not fit"
+        cut = cut[:PREVIEW_CUT]
 
     def linkify(part: str) -> str:
         out, last = [], 0
@@ -30,6 +36,8 @@ def render_html(account: AccountView, text: str, over_from: int | None, media: t
     body = linkify(kept)
     if cut:
         body += f"<span style='background:#f6d5d5;color:#a02020;text-decoration:line-through'>{linkify(cut)}</span>"
+    if rest:
+        body += f"<span style='color:#a02020'>{escape(rest)}</span>"
     name = escape(account.display_name or account.handle)
     handle = escape(account.handle if account.handle.startswith("@") else "@" + account.handle)
     muted = "gray"
