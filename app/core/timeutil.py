@@ -10,28 +10,29 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dateutil import tz as dateutil_tz
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
 def local_zone_name() -> str:
-    """The IANA name of this computer's zone, or UTC when it cannot be told."""
-    local = dateutil_tz.tzlocal()
-    name = getattr(local, "key", None)
-    if isinstance(name, str):
-        return name
-    try:
-        from pathlib import Path
+    """The IANA name of this computer's zone (the TZ variable first), or UTC when it cannot be told.
 
-        link = Path("/etc/localtime").resolve()
-        if "zoneinfo" in link.parts:
-            candidate = "/".join(link.parts[link.parts.index("zoneinfo") + 1 :])
-            ZoneInfo(candidate)
-            return candidate
-    except (OSError, ValueError, ZoneInfoNotFoundError):
+    tzlocal reads each OS's own setting: the registry on Windows (mapped to IANA names), the
+    /etc/localtime link on macOS and Linux, /etc/timezone and systemd's files.
+    """
+    import warnings
+
+    from tzlocal import get_localzone_name
+
+    try:
+        with warnings.catch_warnings():  # tzlocal warns about a TZ that disagrees with the system
+            warnings.simplefilter("ignore")
+            name = get_localzone_name()
+        if name:
+            ZoneInfo(name)
+            return "UTC" if name == "Etc/UTC" else name
+    except (OSError, ValueError, LookupError, ZoneInfoNotFoundError):
         pass
     return "UTC"
 

@@ -47,3 +47,25 @@ def test_a_time_with_an_offset_keeps_it():
 def test_a_malformed_time_says_how_to_write_it():
     with pytest.raises(ValueError, match="ISO 8601"):
         parse_instant("24/12/2026 9am", ZoneInfo("UTC"))
+
+
+def test_the_local_zone_follows_the_tz_variable_and_falls_back_to_utc(monkeypatch):
+    import contextlib
+
+    import tzlocal
+
+    from app.core.timeutil import local_zone_name
+
+    def zone_with(tz: str) -> str:
+        monkeypatch.setenv("TZ", tz)
+        with contextlib.suppress(LookupError):  # tzlocal reads the setting once per process
+            tzlocal.reload_localzone()
+        return local_zone_name()
+
+    try:
+        assert zone_with("America/Argentina/Buenos_Aires") == "America/Argentina/Buenos_Aires"
+        assert zone_with(":Asia/Kolkata") == "Asia/Kolkata"  # the POSIX form with a colon
+        assert zone_with("Not/AZone") == "UTC"  # a typo never crashes the start-up, nor invents a zone
+    finally:
+        monkeypatch.undo()
+        tzlocal.reload_localzone()
