@@ -6,31 +6,60 @@ carries messages ("show") from a second launch to the running window.
 
 from __future__ import annotations
 
-import getpass
-import hashlib
+import os
+import sys
+import zlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+if TYPE_CHECKING:  # QtNetwork is imported only when a socket is needed (it costs the first paint)
+    from PySide6.QtNetwork import QLocalSocket
 
 TIMEOUT_MS = 1500
 
 
+def _user() -> str:
+    for key in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        if os.environ.get(key):
+            return os.environ[key]
+    try:
+        import getpass
+
+        return getpass.getuser()
+    except (ImportError, KeyError, OSError):
+        return "user"
+
+
 def server_name(data_dir: Path) -> str:
     """A per-user, per-data-dir name (a named pipe on Windows, a socket file elsewhere)."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "user"
-    digest = hashlib.sha256(str(data_dir.resolve()).encode("utf-8")).hexdigest()[:12]
-    safe_user = "".join(c for c in user if c.isalnum())[:24] or "user"
+    path = str(data_dir.resolve()).encode("utf-8")
+    digest = f"{zlib.crc32(path):08x}{zlib.adler32(path):08x}"
+    safe_user = "".join(c for c in _user() if c.isalnum())[:24] or "user"
     return f"outpost-{safe_user}-{digest}"
+
+
+def _surely_nobody_listens(name: str) -> bool:
+    """True when no server can be listening: on Unix, QLocalServer's socket file is missing.
+
+    Qt puts a plain-named socket in $TMPDIR (else /tmp). Windows pipes are always asked.
+    """
+    if sys.platform == "win32":
+        return False
+    folder = os.environ.get("TMPDIR") or "/tmp"  # noqa: S108 - Qt's own default, only looked at
+    return not os.path.exists(os.path.join(folder, name))
 
 
 def send_to_running(data_dir: Path, message: str = "show", timeout_ms: int = TIMEOUT_MS) -> bool:
     """Give `message` to the Outpost already running on `data_dir`; False when none answers."""
+    name = server_name(data_dir)
+    if _surely_nobody_listens(name):
+        return False
+    from PySide6.QtNetwork import QLocalSocket
+
     socket = QLocalSocket()
-    socket.connectToServer(server_name(data_dir))
+    socket.connectToServer(name)
     if not socket.waitForConnected(timeout_ms):
         return False
     socket.write((message + "\n").encode("utf-8"))
@@ -46,6 +75,8 @@ class InstanceServer(QObject):
     messageReceived = Signal(str)
 
     def __init__(self, data_dir: Path, parent: QObject | None = None) -> None:
+        from PySide6.QtNetwork import QLocalServer
+
         super().__init__(parent)
         self.name = server_name(data_dir)
         self.server = QLocalServer(self)
@@ -54,7 +85,7 @@ class InstanceServer(QObject):
 
     def listen(self) -> bool:
         # A crashed run can leave a stale socket file behind; we hold the data-dir lock, so remove it.
-        QLocalServer.removeServer(self.name)
+        self.server.removeServer(self.name)
         return self.server.listen(self.name)
 
     def close(self) -> None:

@@ -44,3 +44,26 @@ def test_a_data_dir_held_by_a_headless_run_is_explained(qtbot, runtime, data_dir
     assert second.returncode == 3
     assert "outpost run" in err and "stop it first" in err
     assert runtime.lock.held
+
+
+def test_the_quick_no_instance_check_looks_where_qt_puts_the_socket(qtbot, data_dir) -> None:
+    """Before the first paint a launch only checks for the socket file; it must be Qt's own path."""
+    from app.ui.single_instance import _surely_nobody_listens, server_name
+
+    name = server_name(data_dir)
+    assert _surely_nobody_listens(name) or sys.platform == "win32"
+    server = InstanceServer(data_dir)
+    assert server.listen()
+    try:
+        assert Path(server.server.fullServerName()).exists() or sys.platform == "win32"
+        assert not _surely_nobody_listens(name)  # the file Qt made is the one we look for
+    finally:
+        server.close()
+
+
+def test_a_launch_with_nothing_running_does_not_load_qt_networking(tmp_path: Path) -> None:
+    code = ("import sys; from pathlib import Path; from app.ui.single_instance import send_to_running; "
+            f"print(send_to_running(Path({str(tmp_path)!r})), 'PySide6.QtNetwork' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, QT_QPA_PLATFORM="offscreen"), check=True)
+    assert done.stdout.split() == ["False", "False" if sys.platform != "win32" else "True"]
