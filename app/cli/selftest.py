@@ -219,7 +219,11 @@ def check_timezone() -> str:
     summer = datetime(2026, 7, 15, 12, tzinfo=berlin).utcoffset()
     if winter != timedelta(hours=1) or summer != timedelta(hours=2):
         raise CheckFailed(f"Europe/Berlin has wrong offsets: {winter} in January, {summer} in July")
-    return "Europe/Berlin resolves: UTC+1 in January, UTC+2 in July"
+    from app.core.timeutil import local_zone_name
+
+    here = local_zone_name()
+    ZoneInfo(here)
+    return f"Europe/Berlin resolves: UTC+1 in January, UTC+2 in July; this computer: {here}"
 
 
 def check_spreadsheet() -> str:
