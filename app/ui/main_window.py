@@ -40,11 +40,9 @@ from app.core.models import PostStatus
 from app.core.timeutil import local_zone_name, utcnow
 from app.store.views import PostView
 from app.ui import icons
-from app.ui.banner import MissedBanner
 from app.ui.calendar.canvas import CalendarCanvas
 from app.ui.calendar.month import MonthView
 from app.ui.calendar.timeline import local_wall
-from app.ui.commands import DeleteCommand, DuplicateCommand, MoveCommand, run
 from app.ui.header import HeaderBar
 from app.ui.health import HealthBar
 from app.ui.qt import timer
@@ -56,6 +54,7 @@ if TYPE_CHECKING:
     from app.engine.planner import Planner
     from app.engine.runtime import Runtime
     from app.ui.activity import ActivityView
+    from app.ui.banner import MissedBanner
     from app.ui.calendar.agenda import AgendaView
     from app.ui.calendar.week import WeekView
     from app.ui.details import DetailsPanel
@@ -145,13 +144,13 @@ class MainWindow(QMainWindow):
         self._details: DetailsPanel | None = None
         self.month = MonthView(self.tz)
         self._add_view("month", self.month)
-        self.banner = MissedBanner(self.tz)
+        self._banner: MissedBanner | None = None  # built when a post was missed
         center = QWidget()
         cl = QVBoxLayout(center)
         cl.setContentsMargins(0, 0, 0, 0)
         cl.setSpacing(0)
-        cl.addWidget(self.banner)
         cl.addWidget(self.stack, 1)
+        self._center_layout = cl
         self.center = center
         self.sidebar = Sidebar(self.current_canvas)
         self.split = QSplitter()
@@ -183,9 +182,6 @@ class MainWindow(QMainWindow):
         self.sidebar.accountsRequested.connect(self.open_accounts)
         self.sidebar.drafts.itemClicked.connect(
             lambda item: self._selection_changed([int(item.data(Qt.ItemDataRole.UserRole))]))
-        self.banner.publishRequested.connect(lambda ids: self._each(ids, self.planner.publish_now, "Publishing"))
-        self.banner.discardRequested.connect(lambda ids: self._each(ids, self.planner.discard, "Discarded"))
-        self.banner.rescheduleRequested.connect(self.edit_post)
 
     # -- views are built when first shown, so the window paints quickly ---------------------
     def _add_view(self, name: str, view: QWidget) -> None:
@@ -241,6 +237,20 @@ class MainWindow(QMainWindow):
     @property
     def activity(self) -> ActivityView:
         return self.view("activity")  # type: ignore[return-value]
+
+    @property
+    def banner(self) -> MissedBanner:
+        """The missed-posts banner above the calendar, built the first time a post is missed."""
+        if self._banner is None:
+            from app.ui.banner import MissedBanner
+
+            banner = MissedBanner(self.tz)
+            banner.publishRequested.connect(lambda ids: self._each(ids, self.planner.publish_now, "Publishing"))
+            banner.discardRequested.connect(lambda ids: self._each(ids, self.planner.discard, "Discarded"))
+            banner.rescheduleRequested.connect(self.edit_post)
+            self._center_layout.insertWidget(0, banner)
+            self._banner = banner
+        return self._banner
 
     @property
     def details(self) -> DetailsPanel:
@@ -416,7 +426,9 @@ class MainWindow(QMainWindow):
             self.counts = self.planner.counts()
             self.sidebar.set_counts(self.counts)
             self.sidebar.set_drafts(self.planner.drafts())
-            self.banner.set_posts(self.planner.missed())
+            missed = self.planner.missed()
+            if missed or self._banner is not None:
+                self.banner.set_posts(missed)
             self._refresh_details()
             self._update_health()
         except OutpostError as exc:
@@ -494,6 +506,8 @@ class MainWindow(QMainWindow):
         self.toast.show_message(message, kind="error")
 
     def move_posts(self, moves: dict[int, datetime | None]) -> bool:
+        from app.ui.commands import MoveCommand, run  # imported on first use: keeps the first paint fast
+
         command = MoveCommand(self.planner, moves, self.show_error)
         if not run(self.undo, command):
             return False
@@ -517,6 +531,8 @@ class MainWindow(QMainWindow):
         self.duplicate(post_id, at)
 
     def duplicate(self, post_id: int, at: datetime | None) -> int | None:
+        from app.ui.commands import DuplicateCommand, run
+
         command = DuplicateCommand(self.planner, post_id, at, self.show_error)
         if not run(self.undo, command):
             return None
@@ -526,6 +542,8 @@ class MainWindow(QMainWindow):
         return command.new_id
 
     def delete(self, post_id: int) -> None:
+        from app.ui.commands import DeleteCommand, run
+
         if run(self.undo, DeleteCommand(self.planner, post_id, self.show_error)):
             self.selected_id = None
             self.toast.show_message("Post deleted.", action="Undo", callback=self.undo.undo)
