@@ -66,10 +66,18 @@ def paint_chip(
         stamp = local_wall(post.scheduled_at, tz).strftime("%H:%M")
         bold = QFont(font)
         bold.setWeight(QFont.Weight.DemiBold)
-        painter.setFont(bold)
+        stamp_font = bold
+        if QFontMetrics(bold).horizontalAdvance(stamp) > text_rect.width():  # a narrow chip: never cut a time
+            stamp_font = QFont(font)
+            while QFontMetrics(stamp_font).horizontalAdvance(stamp) > text_rect.width() and stamp_font.pointSizeF() > 6.5:
+                stamp_font.setPointSizeF(stamp_font.pointSizeF() - 0.5)
+            small = QFontMetrics(stamp_font)
+            if small.horizontalAdvance(stamp) > text_rect.width():
+                stamp = small.elidedText(stamp, Qt.TextElideMode.ElideRight, int(text_rect.width()))
+        painter.setFont(stamp_font)
         painter.setPen(colors.text)
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, stamp)
-        x += QFontMetrics(bold).horizontalAdvance(stamp) + 5
+        x += QFontMetrics(stamp_font).horizontalAdvance(stamp) + 5
         painter.setFont(font)
     if post.natively_scheduled and x + ICON < rect.right() - 4:
         # Handed to the platform's own scheduler: it goes out even if this computer is off.
