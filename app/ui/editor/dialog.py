@@ -31,10 +31,17 @@ from app.core.timeutil import utcnow
 from app.store.views import AccountView, PostView
 from app.ui import icons
 from app.ui.calendar.timeline import local_wall
-from app.ui.editor.counters import AdapterFor, CounterBar, OverLimitHighlighter, problems_for_account
+from app.ui.editor.counters import (
+    AdapterFor,
+    CounterBar,
+    OverLimitHighlighter,
+    problems_for_account,
+    rules_for_account,
+)
 from app.ui.editor.media import MediaStrip
 from app.ui.editor.preview import PreviewTabs, render_html
 from app.ui.editor.schedule import ScheduleFields
+from app.ui.editor.thread import ThreadParts
 from app.ui.qt import timer
 from app.ui.widgets import button, section
 
@@ -140,6 +147,9 @@ class PostEditor(QDialog):
         form.addWidget(self.counters)
         self.text_problems = self._problem_label()
         form.addWidget(self.text_problems)
+        self.thread_parts = ThreadParts()
+        self.thread_parts.changed.connect(self._thread_edited)
+        form.addWidget(self.thread_parts)
         form.addWidget(section("Media"))
         self.media = MediaStrip()
         self.media.changed.connect(self._schedule_refresh)
@@ -233,6 +243,7 @@ class PostEditor(QDialog):
         if post is not None:
             chosen = {t.account_id for t in post.targets}
             self.media.set_items(post.media)
+            self.thread_parts.set_parts(post.thread)
             self.first_comment.setPlainText(post.first_comment)
             self.schedule.set_instant(post.scheduled_at)
             self.schedule.set_recurrence(Recurrence.from_dict(post.recurrence))
@@ -272,6 +283,7 @@ class PostEditor(QDialog):
             timezone=self.tz_name,
             media=self.media.items(),
             first_comment=self.first_comment.toPlainText().strip(),
+            thread=self.thread_parts.values(),
             overrides={k: v for k, v in self.overrides.items() if k in ids},
             recurrence=rec.to_dict() if rec.repeats else None,
             draft=draft,
@@ -297,6 +309,8 @@ class PostEditor(QDialog):
         self.text_tabs.blockSignals(False)
         self.text_tabs.setVisible(len(accounts) > 1 or bool(self.overrides))
         self.counters.set_accounts(accounts, self.adapter_for)
+        self.thread_parts.set_accounts(accounts, self.adapter_for,
+                                 lambda a: rules_for_account(a, self.adapter_for).threads)
         self.preview.set_accounts(accounts)
         self._tab_changed(self.text_tabs.currentIndex())
 
@@ -343,7 +357,13 @@ class PostEditor(QDialog):
     def _schedule_refresh(self) -> None:
         self._validate_timer.start()
 
+    def _thread_edited(self) -> None:
+        self.touched = True
+        self.thread_parts.update_counters()
+        self._schedule_refresh()
+
     def _refresh_counters(self) -> None:
+        self.thread_parts.update_counters()
         results = self.counters.update_texts(self.text_for)
         account = self.current_account()
         if account is not None:
@@ -381,7 +401,7 @@ class PostEditor(QDialog):
         for a in self.selected_accounts():
             m = self.counters.counters[a.id].result
             self.preview.update_preview(a, render_html(a, self.text_for(a.id), m.over_from, spec.media,
-                                                       spec.first_comment, stamp))
+                                                       spec.first_comment, stamp, thread=spec.thread))
         blocking = any(p.is_error for p in self.problems)
         self.schedule_button.setEnabled(not blocking and spec.scheduled_at is not None)
         self.publish_button.setEnabled(not any(p.is_error and p.field != "scheduled_at" for p in self.problems))

@@ -16,7 +16,7 @@ PREVIEW_CUT = 600  # characters of the over-limit part shown struck through
 
 
 def render_html(account: AccountView, text: str, over_from: int | None, media: tuple[MediaItem, ...],
-                first_comment: str, when: str) -> str:
+                first_comment: str, when: str, *, thread: tuple[str, ...] = ()) -> str:
     """The preview card's HTML: name, handle, text with links, where it is cut, attachments."""
     kept, cut = (text, "") if over_from is None else (text[:over_from], text[over_from:])
     rest = ""
@@ -48,6 +48,9 @@ def render_html(account: AccountView, text: str, over_from: int | None, media: t
     if media:
         kinds = ", ".join(f"{m.kind.value}" for m in media)
         parts.append(f"<div style='margin-top:8px;color:{muted}'>▣ {len(media)} attachment(s): {escape(kinds)}</div>")
+    for i, part in enumerate(thread, start=2):
+        parts.append(f"<div style='margin-top:8px;padding-left:8px;border-left:2px solid {muted}'>"
+                     f"<span style='color:{muted}'>{i}/{len(thread) + 1}</span> {linkify(part[:PREVIEW_CUT])}</div>")
     if first_comment:
         parts.append(f"<div style='margin-top:8px;padding-left:8px;border-left:2px solid gray;color:{muted}'>"
                      f"↳ {escape(first_comment)}</div>")
