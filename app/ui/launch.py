@@ -56,6 +56,7 @@ def run(data_dir: Path, argv: list[str]) -> int:
     if not background:
         window.show()
         app.processEvents()
+        window.show_preview()  # this month's posts from a read-only quick read, before the engine loads
 
     from app.core.errors import OutpostError
     from app.engine.runtime import DataDirLocked, Runtime

@@ -132,6 +132,25 @@ class MainWindow(QMainWindow):
         self.health.clearMessage()
         self.reload()
 
+    def show_preview(self) -> bool:
+        """Before the engine is attached: this page's posts from a read-only quick read.
+
+        Start-up paints the empty calendar, then spends about 300 ms loading the engine; this
+        fills the calendar in between (app.store.quickread). `attach` replaces it with the real read.
+        """
+        view = self.stack.currentWidget()
+        if self._runtime is not None or not isinstance(view, CalendarCanvas):
+            return False
+        from app.store import quickread
+        from app.store.paths import db_path
+
+        posts = quickread.posts_between(db_path(self.data_dir), *view.visible_range())
+        if not posts:
+            return False
+        view.set_posts(posts)
+        view.viewport().repaint()  # paint now, without handling input before the data is attached
+        return True
+
     def sizeHint(self) -> QSize:
         return QSize(1280, 800)
 
