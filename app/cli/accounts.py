@@ -8,12 +8,15 @@ import getpass
 import sys
 import webbrowser
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.auth.accounts import ConnectedAccount
 from app.cli import open_runtime, print_json
 from app.core.errors import OutpostError, PublishError
 from app.core.models import AccountInfo, Platform
+
+if TYPE_CHECKING:
+    from app.auth.meta import MetaBrowserSignIn
 
 
 def register(sub: Any) -> None:
@@ -267,21 +270,13 @@ def cmd_connect_mastodon(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def cmd_connect_threads(args: argparse.Namespace, data_dir: Path) -> int:
-    from app.auth.threads import AUTHORIZE_URL, ThreadsBrowserSignIn
-    from app.platforms.threads import DEFAULT_BASE
+    from app.auth.meta import browser_sign_in
 
     _check_keyring()
     secret = _read_secret("Threads app secret: ")
-    api_base = _api_base(Platform.THREADS)
-    sign_in = ThreadsBrowserSignIn(args.app_id, secret, args.redirect_uri, api_base=api_base or DEFAULT_BASE,
-                                   authorize_url=f"{api_base}/oauth/authorize" if api_base else AUTHORIZE_URL)
-    print("Open this address in your browser and allow Outpost to post for you:", flush=True)
-    print(sign_in.authorization_url, flush=True)
-    print("Threads then sends your browser to an address that may not load; copy that whole address.",
-          file=sys.stderr, flush=True)
-    pasted = input("Paste the address your browser shows: ") if sys.stdin.isatty() else sys.stdin.readline()
-    connected = asyncio.run(sign_in.finish(pasted))
-    return _save(data_dir, connected, args.json)
+    sign_in = browser_sign_in(Platform.THREADS, args.app_id, secret, args.redirect_uri,
+                              base=_api_base(Platform.THREADS) or "")
+    return _finish_pasted(sign_in, Platform.THREADS, data_dir, args.json)
 
 
 def cmd_add_meta(args: argparse.Namespace, data_dir: Path) -> int:
@@ -304,33 +299,24 @@ def cmd_add_meta(args: argparse.Namespace, data_dir: Path) -> int:
 
 def cmd_connect_meta(args: argparse.Namespace, data_dir: Path) -> int:
     """`accounts connect instagram|facebook`: browser sign-in, then paste the address it ends on."""
-    from app.auth.facebook import FacebookBrowserSignIn
-    from app.auth.instagram import InstagramBrowserSignIn
+    from app.auth.meta import browser_sign_in
 
     _check_keyring()
     platform = Platform(args.platform)
     secret = _read_secret("App secret: ")
-    base = _api_base(platform)
-    sign_in: FacebookBrowserSignIn | InstagramBrowserSignIn
-    if platform is Platform.FACEBOOK:
-        from app.auth import facebook
+    sign_in = browser_sign_in(platform, args.app_id, secret, args.redirect_uri,
+                              page=getattr(args, "page", "") or "", base=_api_base(platform) or "")
+    return _finish_pasted(sign_in, platform, data_dir, args.json)
 
-        sign_in = FacebookBrowserSignIn(args.app_id, secret, args.redirect_uri, page=args.page,
-                                        api_base=base or facebook.DEFAULT_BASE,
-                                        authorize_url=f"{base}/v21.0/dialog/oauth" if base else facebook.AUTHORIZE_URL)
-    else:
-        from app.auth import instagram
 
-        sign_in = InstagramBrowserSignIn(args.app_id, secret, args.redirect_uri,
-                                         api_base=base or instagram.DEFAULT_BASE, oauth_base=base or instagram.OAUTH_BASE,
-                                         authorize_url=f"{base}/oauth/authorize" if base else instagram.AUTHORIZE_URL)
+def _finish_pasted(sign_in: MetaBrowserSignIn, platform: Platform, data_dir: Path, as_json: bool) -> int:
     print("Open this address in your browser and allow Outpost to post for you:", flush=True)
     print(sign_in.authorization_url, flush=True)
     print(f"{platform.label} then sends your browser to an address that may not load; copy that whole address.",
           file=sys.stderr, flush=True)
     pasted = input("Paste the address your browser shows: ") if sys.stdin.isatty() else sys.stdin.readline()
     connected = asyncio.run(sign_in.finish(pasted))
-    return _save(data_dir, connected, args.json)
+    return _save(data_dir, connected, as_json)
 
 
 def cmd_connect_youtube(args: argparse.Namespace, data_dir: Path) -> int:
