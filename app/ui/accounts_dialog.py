@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.auth import bluesky, facebook, instagram, linkedin, pinterest, threads, tiktok, x, youtube
+from app.auth import bluesky, facebook, instagram, linkedin, meta, pinterest, threads, tiktok, x, youtube
 from app.auth.accounts import ConnectedAccount
 from app.auth.disconnect import forget_account
 from app.auth.mastodon import MastodonSignIn
@@ -64,10 +64,10 @@ HOW = {
                         "Pins go to the board you name (or your first board).",
     Platform.TIKTOK: f"Enter your TikTok app's client key and secret; its redirect URI must be "
                      f"{tiktok.REDIRECT_TO_REGISTER}. Until TikTok audits your app, videos are posted privately.",
-    Platform.INSTAGRAM: "Instagram only sends sign-ins to secure web addresses, so paste a long-lived token for your "
-                        "professional account, made in Meta's developer dashboard.",
-    Platform.FACEBOOK: "Facebook only sends sign-ins to secure web addresses, so paste a token from Meta's Graph API "
-                       "Explorer; name the Page if the token manages several.",
+    Platform.INSTAGRAM: "Instagram only sends sign-ins to secure web addresses: paste a long-lived token for your "
+                        "professional account from Meta's developer dashboard, or sign in with your own Meta app.",
+    Platform.FACEBOOK: "Facebook only sends sign-ins to secure web addresses: paste a token from Meta's Graph API "
+                       "Explorer, or sign in with your own Meta app; name the Page if you manage several.",
     Platform.YOUTUBE: "Enter the client id and secret of your Google Cloud \"Desktop app\" OAuth client. Google "
                       "answers on this computer at http://127.0.0.1:<any port>/callback/youtube, so there is "
                       "nothing to register.",
@@ -89,9 +89,59 @@ def _left(widget: QWidget) -> QWidget:
     return holder
 
 
-HOW_THREADS_APP = ("With your own Meta app: Outpost opens Threads' sign-in page, and you paste back the "
-                   "https address your browser lands on.")
-THREADS_REDIRECT = "https://127.0.0.1:8443/callback/threads"
+def how_with_meta_app(platform: Platform) -> str:
+    brand = "Facebook" if platform is Platform.FACEBOOK else platform.label
+    return (f"With your own Meta app: Outpost opens {brand}'s sign-in page, and you paste back the "
+            "https address your browser lands on.")
+
+
+class MetaForm(QWidget):
+    """Threads, Instagram or Facebook: paste a token, or sign in with your own Meta app and paste
+    back the https address the browser lands on (Meta sends sign-ins to https addresses only)."""
+
+    def __init__(self, platform: Platform, extra_rows: list[tuple[str, QWidget]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.platform = platform
+        self.way = QComboBox()
+        self.way.addItems(["Paste an access token", "Sign in with my own Meta app"])
+        self.token = QLineEdit()
+        self.token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token.setPlaceholderText("Paste the access token")
+        self.app_id, self.app_secret, self.redirect = QLineEdit(), QLineEdit(), QLineEdit()
+        self.app_secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.redirect.setText(meta.default_redirect(platform))
+        self.open_button = button("Open sign-in page", "external")
+        self.open_row = _left(self.open_button)
+        self.pasted_address = QLineEdit()
+        self.pasted_address.setPlaceholderText("Paste the whole address your browser shows after you allow access")
+        self.sign_in: meta.MetaBrowserSignIn | None = None
+        self.form = QFormLayout(self)
+        self.form.setContentsMargins(0, 0, 0, 0)
+        for label, field in (("Method", self.way), ("Access token", self.token), *extra_rows,
+                             ("App id", self.app_id), ("App secret", self.app_secret),
+                             ("Redirect address", self.redirect), ("", self.open_row),
+                             ("Address shown", self.pasted_address)):
+            self.form.addRow(label, field)
+        self.way.currentIndexChanged.connect(self._way_changed)
+        self._way_changed()
+
+    def with_app(self) -> bool:
+        return self.way.currentIndex() == 1
+
+    def _way_changed(self) -> None:
+        with_app = self.with_app()
+        self.form.setRowVisible(self.token, not with_app)
+        for field in (self.app_id, self.app_secret, self.redirect, self.open_row, self.pasted_address):
+            self.form.setRowVisible(field, with_app)
+
+    def how(self) -> str:
+        return how_with_meta_app(self.platform) if self.with_app() else HOW[self.platform]
+
+    def clear_secrets(self) -> None:
+        self.token.clear()
+        self.app_secret.clear()
+        self.pasted_address.clear()
+        self.sign_in = None
 
 
 class AccountsDialog(QDialog):
@@ -127,48 +177,34 @@ class AccountsDialog(QDialog):
         self.pds.setPlaceholderText("bsky.social (leave empty unless you host your own)")
         self.server = QLineEdit()
         self.server.setPlaceholderText("mastodon.social")
-        self.token = QLineEdit()
-        self.token.setEchoMode(QLineEdit.EchoMode.Password)
-        self.token.setPlaceholderText("Paste the access token")
-        self.threads_way = QComboBox()
-        self.threads_way.addItems(["Paste an access token", "Sign in with my own Meta app"])
-        self.meta_app_id, self.meta_app_secret, self.meta_redirect = QLineEdit(), QLineEdit(), QLineEdit()
-        self.meta_app_secret.setEchoMode(QLineEdit.EchoMode.Password)
-        self.meta_redirect.setText(THREADS_REDIRECT)
-        self.open_meta_button = button("Open sign-in page", "external")
-        self.open_meta_button.clicked.connect(self.open_threads_sign_in)
-        self._open_meta_row = _left(self.open_meta_button)
-        self.pasted_address = QLineEdit()
-        self.pasted_address.setPlaceholderText("Paste the whole address your browser shows after you allow access")
-        self._threads_sign_in: threads.ThreadsBrowserSignIn | None = None
         for rows in ((("Handle", self.handle), ("App password", self.app_password), ("Server", self.pds)),
-                     (("Server", self.server),),
-                     (("Method", self.threads_way), ("Access token", self.token), ("App id", self.meta_app_id),
-                      ("App secret", self.meta_app_secret), ("Redirect address", self.meta_redirect),
-                      ("", self._open_meta_row), ("Address shown", self.pasted_address))):
+                     (("Server", self.server),)):
             page = QWidget()
             form = QFormLayout(page)
             form.setContentsMargins(0, 0, 0, 0)
             for label, field in rows:
                 form.addRow(label, field)
             self.forms.addWidget(page)
-        self._threads_form = form
-        self.threads_way.currentIndexChanged.connect(self._threads_way_changed)
-        self._threads_way_changed()
-        self.ig_token, self.fb_token, self.fb_page = QLineEdit(), QLineEdit(), QLineEdit()
-        for secret_field in (self.ig_token, self.fb_token):
-            secret_field.setEchoMode(QLineEdit.EchoMode.Password)
-        self.fb_page.setPlaceholderText("The Page's name or id (only if the token manages several)")
+        self.fb_page = QLineEdit()
+        self.fb_page.setPlaceholderText("The Page's name or id (only if you manage several)")
         self.media_host_button = button("Media host…", "external", flat=True)  # local files for Instagram
         self.media_host_button.clicked.connect(self.open_media_host)
-        ig_rows: list[tuple[str, QWidget]] = [("Access token", self.ig_token), ("Local files", _left(self.media_host_button))]
-        for meta_rows in (ig_rows, [("Access token", self.fb_token), ("Page", self.fb_page)]):
-            meta_page = QWidget()
-            meta_form = QFormLayout(meta_page)
-            meta_form.setContentsMargins(0, 0, 0, 0)
-            for meta_label, meta_field in meta_rows:
-                meta_form.addRow(meta_label, meta_field)
-            self.forms.addWidget(meta_page)  # pages 3 and 4: CONNECTABLE's Instagram and Facebook
+        self.meta_forms = {  # pages 2, 3 and 4: CONNECTABLE's Threads, Instagram and Facebook
+            Platform.THREADS: MetaForm(Platform.THREADS, []),
+            Platform.INSTAGRAM: MetaForm(Platform.INSTAGRAM, [("Local files", _left(self.media_host_button))]),
+            Platform.FACEBOOK: MetaForm(Platform.FACEBOOK, [("Page", self.fb_page)]),
+        }
+        for meta_form in self.meta_forms.values():
+            self.forms.addWidget(meta_form)
+            meta_form.way.currentIndexChanged.connect(self._meta_way_changed)
+            meta_form.open_button.clicked.connect(lambda _c=False, f=meta_form: self.open_meta_sign_in(f))
+        threads_form = self.meta_forms[Platform.THREADS]
+        # The Threads form's fields by their earlier names (tests and reconnect use them).
+        self.threads_way, self.token, self.pasted_address = threads_form.way, threads_form.token, threads_form.pasted_address
+        self.meta_app_id, self.meta_app_secret = threads_form.app_id, threads_form.app_secret
+        self.meta_redirect, self.open_meta_button = threads_form.redirect, threads_form.open_button
+        self.ig_token = self.meta_forms[Platform.INSTAGRAM].token
+        self.fb_token = self.meta_forms[Platform.FACEBOOK].token
         self.platform.currentIndexChanged.connect(self._platform_changed)
         self.client_id, self.client_secret, self.board = QLineEdit(), QLineEdit(), QLineEdit()
         self.client_secret.setEchoMode(QLineEdit.EchoMode.Password)
@@ -290,8 +326,9 @@ class AccountsDialog(QDialog):
             self.server.setText(account.server)
             self.start_connect()
         else:
-            self.token.setFocus()
-            self._say(f"Paste a new access token for {account.handle}, then Connect.")
+            meta_form = self.meta_forms[account.platform]
+            (meta_form.app_id if meta_form.with_app() else meta_form.token).setFocus()
+            self._say(f"Sign in again for {account.handle}: paste a new access token, or use your Meta app.")
 
     def remove_selected(self) -> None:
         account = self.selected()
@@ -324,9 +361,7 @@ class AccountsDialog(QDialog):
                 page.setSizePolicy(QSizePolicy.Policy.Preferred, policy)
         self.forms.updateGeometry()
         self._fit()
-        self.how.setText(HOW[platform])
-        if platform is Platform.THREADS:
-            self._threads_way_changed()
+        self.how.setText(self.meta_forms[platform].how() if platform in self.meta_forms else HOW[platform])
         browser = platform is Platform.MASTODON or platform in DEVELOPER_APP
         self.connect_button.setText("Sign in with browser" if browser else "Connect")
 
@@ -363,9 +398,8 @@ class AccountsDialog(QDialog):
                 self.runtime.planner.remove_account(account.id)
                 raise
             self.app_password.clear()
-            self.token.clear()
-            self.pasted_address.clear()
-            self._threads_sign_in = None
+            for meta_form in self.meta_forms.values():
+                meta_form.clear_secrets()
             self.reload()
             self._say(f"Connected {connected.label}.")
         except asyncio.CancelledError:
@@ -387,19 +421,18 @@ class AccountsDialog(QDialog):
                 service = "https://" + service
             self._say("Signing in to Bluesky…")
             return await bluesky.sign_in(self.handle.text(), self.app_password.text(), service=service)
-        if platform is Platform.THREADS and self.threads_way.currentIndex() == 1:
-            if self._threads_sign_in is None:
-                raise OutpostError("Open the sign-in page first, allow access, then paste the address you land on.")
-            self._say("Finishing the Threads sign-in…")
-            return await self._threads_sign_in.finish(self.pasted_address.text())
-        if platform is Platform.THREADS:
-            self._say("Checking the token with Threads…")
-            return await threads.account_from_token(self.token.text(), api_base=api_base.get("threads") or THREADS_BASE)
-        if platform in (Platform.INSTAGRAM, Platform.FACEBOOK):
-            field = self.ig_token if platform is Platform.INSTAGRAM else self.fb_token
-            token, base = field.text(), api_base.get(platform.value)
-            field.clear()
+        if platform in self.meta_forms:
+            meta_form = self.meta_forms[platform]
+            if meta_form.with_app():
+                if meta_form.sign_in is None:
+                    raise OutpostError("Open the sign-in page first, allow access, then paste the address you land on.")
+                self._say(f"Finishing the {platform.label} sign-in…")
+                return await meta_form.sign_in.finish(meta_form.pasted_address.text())
+            token, base = meta_form.token.text(), api_base.get(platform.value)
+            meta_form.token.clear()
             self._say(f"Checking the token with {platform.label}…")
+            if platform is Platform.THREADS:
+                return await threads.account_from_token(token, api_base=base or THREADS_BASE)
             if platform is Platform.INSTAGRAM:
                 return await instagram.account_from_token(token, api_base=base or instagram.DEFAULT_BASE)
             return await facebook.account_from_token(token, page=self.fb_page.text().strip(),
@@ -413,13 +446,10 @@ class AccountsDialog(QDialog):
         self._sign_in = MastodonSignIn(self.server.text())
         return await self._sign_in.run(self._open_browser)
 
-    def _threads_way_changed(self) -> None:
-        with_app = self.threads_way.currentIndex() == 1
-        self._threads_form.setRowVisible(self.token, not with_app)
-        for field in (self.meta_app_id, self.meta_app_secret, self.meta_redirect, self._open_meta_row,
-                      self.pasted_address):
-            self._threads_form.setRowVisible(field, with_app)
-        self.how.setText(HOW_THREADS_APP if with_app else HOW[Platform.THREADS])
+    def _meta_way_changed(self) -> None:
+        platform = self.current_platform()
+        if platform in self.meta_forms:
+            self.how.setText(self.meta_forms[platform].how())
         self._fit()
 
     def _fit(self) -> None:
@@ -433,15 +463,19 @@ class AccountsDialog(QDialog):
             self.resize(self.width(), needed)
 
     def open_threads_sign_in(self) -> None:
-        app_id, secret = self.meta_app_id.text().strip(), self.meta_app_secret.text().strip()
-        if not app_id or not secret or not self.meta_redirect.text().strip().startswith("https://"):
-            self._say("Enter your Meta app's Threads app id, its secret and its https redirect address.", error=True)
+        self.open_meta_sign_in(self.meta_forms[Platform.THREADS])
+
+    def open_meta_sign_in(self, meta_form: MetaForm) -> None:
+        app_id, secret = meta_form.app_id.text().strip(), meta_form.app_secret.text().strip()
+        redirect = meta_form.redirect.text().strip()
+        if not app_id or not secret or not redirect.startswith("https://"):
+            self._say(f"Enter your Meta app's {meta_form.platform.label} app id, its secret and its https redirect "
+                      "address.", error=True)
             return
-        override = self.runtime.context.api_base.get("threads")
-        self._threads_sign_in = threads.ThreadsBrowserSignIn(
-            app_id, secret, self.meta_redirect.text().strip(), api_base=override or THREADS_BASE,
-            authorize_url=f"{override}/oauth/authorize" if override else threads.AUTHORIZE_URL)
-        self.open_url(self._threads_sign_in.authorization_url)
+        meta_form.sign_in = meta.browser_sign_in(
+            meta_form.platform, app_id, secret, redirect, page=self.fb_page.text().strip(),
+            base=self.runtime.context.api_base.get(meta_form.platform.value, ""))
+        self.open_url(meta_form.sign_in.authorization_url)
         self._say("Allow access in your browser. The page it lands on may not load: copy its whole address "
                   "into “Address shown”, then Connect.")
 

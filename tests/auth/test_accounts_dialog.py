@@ -204,3 +204,45 @@ async def test_threads_sign_in_with_a_meta_app_by_pasting_the_address(dialog) ->
         dialog.connect_button.click()
         await _settle(dialog)
     assert dialog.status.text() == "Connected Alice on Threads (Threads)."
+
+
+@pytest.mark.parametrize("platform", [Platform.INSTAGRAM, Platform.FACEBOOK])
+async def test_instagram_and_facebook_sign_in_with_a_meta_app_by_pasting_the_address(dialog, platform) -> None:
+    import httpx
+
+    from tests.fakes.facebook import FakeFacebook
+    from tests.fakes.instagram import FakeInstagram
+
+    opened: list[str] = []
+    fake_type = FakeInstagram if platform is Platform.INSTAGRAM else FakeFacebook
+    with fake_type() as fake:
+        dialog.runtime.context.api_base = {platform.value: fake.url}
+        dialog.open_url = opened.append
+        _choose(dialog, platform)
+        form = dialog.meta_forms[platform]
+        assert form.token.isVisible() and not form.pasted_address.isVisible()
+        form.way.setCurrentIndex(1)
+        assert "your own Meta app" in dialog.how.text()
+        assert not form.token.isVisible() and form.pasted_address.isVisible()
+        assert form.redirect.text() == f"https://127.0.0.1:8443/callback/{platform.value}"
+        form.open_button.click()  # nothing entered yet: a clear message, no browser
+        assert not opened and "app id" in dialog.status.text()
+        form.app_id.setText(fake.app_id)
+        form.app_secret.setText(fake.app_secret)
+        form.open_button.click()
+        _shoot(dialog, f"accounts_dialog_{platform.value}_app.png")
+        async with httpx.AsyncClient() as client:
+            landing = (await client.get(opened[0])).headers["location"]
+        form.pasted_address.setText(landing.replace("state=", "state=x"))  # a forged state is refused
+        dialog.connect_button.click()
+        await _settle(dialog)
+        assert "does not belong" in dialog.status.text()
+        assert not [a for a in dialog.runtime.planner.accounts() if a.platform is platform]
+        form.pasted_address.setText(landing)
+        dialog.connect_button.click()
+        await _settle(dialog)
+    accounts = [a for a in dialog.runtime.planner.accounts() if a.platform is platform]
+    assert len(accounts) == 1 and dialog.status.text().startswith("Connected")
+    stored = dialog.runtime.secrets.get(accounts[0].id)
+    assert stored and stored["access_token"] and stored["app_secret"] == fake.app_secret  # the keyring, not SQLite
+    assert form.app_secret.text() == "" and form.pasted_address.text() == ""
