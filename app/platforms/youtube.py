@@ -179,13 +179,14 @@ class YouTubeAdapter:
             problems.append(Problem(field_name, message, platform=self.platform))
 
         title = title_for(content)
+        where = "title" if str(content.title or "").strip() else "text"  # the field the title came from
         if not title:
             err("text", "A YouTube video needs a title: give the post a title or start its text with one.")
         elif len(title) > TITLE_LIMIT:
-            err("text", f"YouTube titles are at most {TITLE_LIMIT} characters; this one has {len(title)} "
-                        "(the title is the post's title, or the first line of its text).")
+            err(where, f"YouTube titles are at most {TITLE_LIMIT} characters; this one has {len(title)} "
+                       "(the title is the post's title, or the first line of its text).")
         if "<" in title or ">" in title:
-            err("text", "YouTube titles cannot contain < or >.")
+            err(where, "YouTube titles cannot contain < or >.")
         size = len(description_for(content).encode("utf-8"))
         if size > DESCRIPTION_BYTES:
             err("text", f"YouTube descriptions are at most {DESCRIPTION_BYTES} bytes; this one has {size}.")

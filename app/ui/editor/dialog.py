@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -25,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import OutpostError
-from app.core.models import PostContent, PostSpec, PostStatus, Problem
+from app.core.models import Platform, PostContent, PostSpec, PostStatus, Problem
 from app.core.recurrence import Recurrence
 from app.core.timeutil import utcnow
 from app.store.views import AccountView, PostView
@@ -48,7 +49,10 @@ from app.ui.widgets import button, section
 if TYPE_CHECKING:
     from app.engine.planner import Planner
 
-FIELDS = ("account", "text", "media", "first_comment", "scheduled_at")
+FIELDS = ("account", "title", "text", "media", "first_comment", "scheduled_at")
+# Platforms that use a title: YouTube's video title, Pinterest's pin title, a Facebook video's title.
+TITLED = frozenset({Platform.YOUTUBE, Platform.PINTEREST, Platform.FACEBOOK})
+TITLE_LIMIT = 100  # YouTube's, the shortest
 
 
 class PostEditor(QDialog):
@@ -121,6 +125,15 @@ class PostEditor(QDialog):
         form.addLayout(toggles)
         self.account_problems = self._problem_label()
         form.addWidget(self.account_problems)
+        self.title_section = section("Title")
+        form.addWidget(self.title_section)
+        self.title = QLineEdit()
+        self.title.setMaxLength(TITLE_LIMIT)
+        self.title.setPlaceholderText("The video or pin title (empty: the first line of the text)")
+        self.title.textChanged.connect(self._title_edited)
+        form.addWidget(self.title)
+        self.title_problems = self._problem_label()
+        form.addWidget(self.title_problems)
         head = QHBoxLayout()
         head.addWidget(section("Text"))
         head.addStretch(1)
@@ -243,6 +256,7 @@ class PostEditor(QDialog):
         if post is not None:
             chosen = {t.account_id for t in post.targets}
             self.media.set_items(post.media)
+            self.title.setText(post.title)
             self.thread_parts.set_parts(post.thread)
             self.first_comment.setPlainText(post.first_comment)
             self.schedule.set_instant(post.scheduled_at)
@@ -287,7 +301,7 @@ class PostEditor(QDialog):
             overrides={k: v for k, v in self.overrides.items() if k in ids},
             recurrence=rec.to_dict() if rec.repeats else None,
             draft=draft,
-            title=self.post.title if self.post else "",
+            title=self.title.text().strip(),
             extra=dict(self.post.extra) if self.post else {},
         )
 
@@ -312,6 +326,9 @@ class PostEditor(QDialog):
         self.thread_parts.set_accounts(accounts, self.adapter_for,
                                  lambda a: rules_for_account(a, self.adapter_for).threads)
         self.preview.set_accounts(accounts)
+        titled = any(a.platform in TITLED for a in accounts) or bool(self.title.text())
+        self.title_section.setVisible(titled)
+        self.title.setVisible(titled)
         self._tab_changed(self.text_tabs.currentIndex())
 
     def _tab_changed(self, _index: int) -> None:
@@ -357,6 +374,10 @@ class PostEditor(QDialog):
     def _schedule_refresh(self) -> None:
         self._validate_timer.start()
 
+    def _title_edited(self) -> None:
+        self.touched = True
+        self._schedule_refresh()
+
     def _thread_edited(self) -> None:
         self.touched = True
         self.thread_parts.update_counters()
@@ -385,7 +406,8 @@ class PostEditor(QDialog):
             prefix = f"{who}: " if who and p.field != "account" else ""
             mark = "⚠ " if p.is_error else "ⓘ "
             by_field.setdefault(p.field, []).append(mark + prefix + p.message)
-        for field_name, label in (("account", self.account_problems), ("text", self.text_problems),
+        for field_name, label in (("account", self.account_problems), ("title", self.title_problems),
+                                  ("text", self.text_problems),
                                   ("media", self.media_problems), ("first_comment", self.comment_problems),
                                   ("scheduled_at", self.when_problems)):
             lines = list(dict.fromkeys(by_field.get(field_name, [])))
@@ -418,7 +440,7 @@ class PostEditor(QDialog):
             out.append(Problem("scheduled_at", "Pick at least one weekday for a weekly post."))
         for a in self.selected_accounts():
             content = PostContent(text=self.text_for(a.id), media=spec.media, first_comment=spec.first_comment,
-                                  thread=spec.thread)
+                                  thread=spec.thread, title=spec.title)
             for p in problems_for_account(content, a, self.adapter_for):
                 if not self.touched and p.field == "text" and not content.text.strip():
                     continue

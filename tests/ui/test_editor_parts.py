@@ -1,4 +1,4 @@
-"""Threads in the editor: parts are written, counted, checked, previewed and never lost on save."""
+"""The editor's threads and titles: written, counted, checked, previewed and never lost on save."""
 
 from __future__ import annotations
 
@@ -84,3 +84,25 @@ def test_a_platform_without_threads_is_named(qtbot, runtime) -> None:
     assert linkedin not in counted and editor_accounts[Platform.BLUESKY] in counted
     assert "does not support threads" in editor.text_problems.text()
     assert not editor.schedule_button.isEnabled()
+
+
+def test_a_title_field_appears_for_youtube_and_its_problems_show_beside_it(qtbot, runtime) -> None:
+    editor_accounts = _accounts(runtime)
+    youtube = runtime.planner.add_account(Platform.YOUTUBE, "my-channel", display_name="Channel", timezone=ZONE).id
+    editor = _editor(qtbot, runtime)
+    assert not editor.title.isVisible()  # nothing selected uses a title
+    editor.account_buttons[youtube].setChecked(True)
+    assert editor.title.isVisible()
+    QTest.keyClicks(editor.text, "Kiln opening, the full stream")
+    QTest.keyClicks(editor.title, "Kiln <live>")
+    editor.refresh()
+    assert editor.spec().title == "Kiln <live>"
+    assert "cannot contain < or >" in editor.title_problems.text() and editor.title_problems.isVisible()
+    assert not editor.schedule_button.isEnabled()
+    editor.title.clear()
+    QTest.keyClicks(editor.title, "Kiln opening live")
+    editor.refresh()
+    assert not editor.title_problems.isVisible()
+    editor.account_buttons[youtube].setChecked(False)
+    editor.account_buttons[editor_accounts[Platform.BLUESKY]].setChecked(True)
+    assert editor.title.isVisible()  # a title already written stays in view, never silently kept
