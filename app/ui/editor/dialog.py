@@ -405,7 +405,8 @@ class PostEditor(QDialog):
                         if a.id == p.account_id), "")
             prefix = f"{who}: " if who and p.field != "account" else ""
             mark = "⚠ " if p.is_error else "ⓘ "
-            by_field.setdefault(p.field, []).append(mark + prefix + p.message)
+            shown_at = p.field if p.field in FIELDS or p.field == "recurrence" else "text"  # never hidden
+            by_field.setdefault(shown_at, []).append(mark + prefix + p.message)
         for field_name, label in (("account", self.account_problems), ("title", self.title_problems),
                                   ("text", self.text_problems),
                                   ("media", self.media_problems), ("first_comment", self.comment_problems),
