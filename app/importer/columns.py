@@ -29,6 +29,7 @@ class Field(StrEnum):
     PLATFORM = "Platform"
     TEXT = "Text"
     MEDIA = "Media"
+    ALT_TEXT = "Alt text"
     FIRST_COMMENT = "First comment"
     TITLE = "Title"
     REPEAT = "Repeat"
@@ -48,6 +49,7 @@ _HELP = {
     Field.PLATFORM: "Platform name; alone it picks your only account on that platform",
     Field.TEXT: "The post. Four blank lines in a row start the next part of a thread",
     Field.MEDIA: "Image or video files or https:// URLs, one per line or separated by |",
+    Field.ALT_TEXT: "A description of each image for screen readers, one per line in the order of Media",
     Field.FIRST_COMMENT: "A first comment posted under the post",
     Field.TITLE: "Title (YouTube, Pinterest)",
     Field.REPEAT: "once, daily, weekly:mon,thu or monthly:15",
@@ -80,6 +82,8 @@ SYNONYMS: dict[Field, tuple[str, ...]] = {
         "gifUrl", "gifUrls", "Attachments", "Attachment", "Photo", "Photos", "featuredImageFilename",
     ),
     Field.FIRST_COMMENT: ("First comment", "first_comment", "followUpComment", "Follow-up comment", "Comment"),
+    Field.ALT_TEXT: ("Alt text", "Alt texts", "Alt", "Image alt text", "Media alt text", "altText", "alt_text",
+                     "Image description", "Image descriptions"),
     Field.TITLE: ("Title", "Pin title", "Video title"),
     Field.REPEAT: ("Repeat", "Repeats", "Recurrence", "Recurring"),
     Field.REPEAT_UNTIL: ("Repeat until", "Until", "Repeat end", "End repeat"),

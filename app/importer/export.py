@@ -29,6 +29,7 @@ EXPORT_COLUMNS: tuple[Field, ...] = (
     Field.ACCOUNT,
     Field.TEXT,
     Field.MEDIA,
+    Field.ALT_TEXT,
     Field.FIRST_COMMENT,
     Field.TITLE,
     Field.REPEAT,
@@ -38,7 +39,7 @@ EXPORT_COLUMNS: tuple[Field, ...] = (
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
 DAY_FORMAT = "yyyy-mm-dd"
 COLUMN_WIDTHS = {Field.DATE: 18, Field.TIMEZONE: 18, Field.ACCOUNT: 24, Field.TEXT: 60, Field.MEDIA: 40,
-                 Field.FIRST_COMMENT: 30, Field.TITLE: 20, Field.REPEAT: 16, Field.REPEAT_UNTIL: 14, Field.STATUS: 12}
+                 Field.ALT_TEXT: 30, Field.FIRST_COMMENT: 30, Field.TITLE: 20, Field.REPEAT: 16, Field.REPEAT_UNTIL: 14, Field.STATUS: 12}
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class ExportRow:
     text: str
     thread: tuple[str, ...] = ()
     media: tuple[str, ...] = ()
+    alt_texts: tuple[str, ...] = ()  # one per media item, "" where there is none
     first_comment: str = ""
     title: str = ""
     recurrence: dict[str, object] | None = None
@@ -96,6 +98,7 @@ def _values(row: ExportRow, *, native: bool) -> list[object]:
         Field.ACCOUNT: ", ".join(row.accounts),
         Field.TEXT: row.full_text(),
         Field.MEDIA: "\n".join(row.media),
+        Field.ALT_TEXT: "\n".join(a.replace("\n", " ") for a in row.alt_texts) if any(row.alt_texts) else "",
         Field.FIRST_COMMENT: row.first_comment,
         Field.TITLE: row.title,
         Field.REPEAT: repeat,
@@ -161,7 +164,7 @@ def write_xlsx(rows: Sequence[ExportRow], path: Path) -> None:
                 cell.number_format = DATE_FORMAT
             elif isinstance(value, date):
                 cell.number_format = DAY_FORMAT
-            elif f in (Field.TEXT, Field.MEDIA):
+            elif f in (Field.TEXT, Field.MEDIA, Field.ALT_TEXT):
                 cell.alignment = wrap
             out.append(cell)
         ws.append(out)

@@ -293,6 +293,15 @@ def _parse_row(
         except MediaError as exc:
             fail(Field.MEDIA, str(exc))
 
+    alts = [a.strip() for a in text_of(Field.ALT_TEXT).replace("\r\n", "\n").split("\n")]
+    while alts and not alts[-1]:
+        alts.pop()
+    if len(alts) > len(media):
+        fail(Field.ALT_TEXT, f"{len(alts)} alt texts for {len(media)} attachment(s): put one line per attachment, "
+                             "in the order of the Media column.")
+    else:
+        media = [replace(m, alt_text=alt) if alt else m for m, alt in zip(media, [*alts, *[""] * len(media)], strict=False)]
+
     if not text.strip() and raw(Field.MEDIA) is None:
         fail(Field.TEXT, "The text is missing; write the post in the Text column.")
 

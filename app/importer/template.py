@@ -52,6 +52,7 @@ def write_template(path: Path, accounts: Sequence[AccountInfo], timezone: str, n
         Field.ACCOUNT: references[0],
         Field.TEXT: "Hello from Outpost! This is an example post: replace it with yours.",
         Field.MEDIA: "",
+        Field.ALT_TEXT: "",
         Field.FIRST_COMMENT: "",
         Field.TITLE: "",
         Field.REPEAT: "once",

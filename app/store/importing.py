@@ -122,6 +122,7 @@ def export_rows(session: Session, start: datetime | None, end: datetime | None) 
             text=post.text,
             thread=tuple(str(p) for p in post.thread or ()),
             media=tuple(MediaItem.from_dict(m).source for m in post.media or ()),
+            alt_texts=tuple(MediaItem.from_dict(m).alt_text for m in post.media or ()),
             first_comment=post.first_comment,
             title=post.title,
             recurrence=post.recurrence,

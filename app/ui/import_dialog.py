@@ -74,7 +74,7 @@ STATUS_LABELS = {RowStatus.VALID: "Valid", RowStatus.INVALID: "Invalid", RowStat
 PREVIEW_COLUMNS = ("Row", "Status", "When", "Account", "Text", "Problems")
 # Which preview column shows a problem found in a spreadsheet field.
 _PLACE = {Field.DATE: 2, Field.TIME: 2, Field.TIMEZONE: 2, Field.REPEAT: 2, Field.REPEAT_UNTIL: 2,
-          Field.ACCOUNT: 3, Field.PLATFORM: 3, Field.TEXT: 4, Field.MEDIA: 4, Field.FIRST_COMMENT: 4,
+          Field.ACCOUNT: 3, Field.PLATFORM: 3, Field.TEXT: 4, Field.MEDIA: 4, Field.ALT_TEXT: 4, Field.FIRST_COMMENT: 4,
           Field.TITLE: 4, Field.STATUS: 1}
 NOT_IMPORTED = "Not imported"
 

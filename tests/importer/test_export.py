@@ -107,6 +107,8 @@ def test_the_template_example_row_imports_as_a_valid_post(tmp_path: Path) -> Non
 _chars = st.characters(blacklist_categories=("Cs", "Cc", "Cn"), blacklist_characters="\ufeff") | st.sampled_from(
     "\n\t'=+-@ ")
 _text = st.text(_chars, min_size=1, max_size=60).filter(lambda t: t.strip() != "")
+# Alt text is one line per attachment: no line breaks inside, no spaces at its ends.
+_alt = st.text(_chars.filter(lambda c: c not in "\n\r"), min_size=1, max_size=40).map(str.strip).filter(bool)
 _recurrences = st.sampled_from([
     None, {"kind": "daily"}, {"kind": "weekly", "weekdays": [1, 4]},
     {"kind": "monthly", "monthday": 31, "month_end": "last_day", "until": "2027-12-31"},
@@ -128,14 +130,16 @@ def export_rows(draw: st.DrawFn, allow_cr: bool) -> list[ExportRow]:
         minutes = draw(st.integers(60, 60 * 24 * 400))
         ids = draw(st.lists(st.sampled_from([1, 2, 3]), min_size=1, max_size=3, unique=True))
         rec = draw(_recurrences) if dated else None
+        media = tuple(draw(st.lists(st.sampled_from(["https://cdn.test/a.jpg", "https://cdn.test/b.png"]),
+                                    max_size=2, unique=True)))
         rows.append(ExportRow(
             scheduled_at=(NOW + timedelta(minutes=minutes, seconds=draw(st.integers(0, 59)))) if dated else None,
             timezone=draw(st.sampled_from(["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"])),
             accounts=tuple(REFS[i] for i in ids),
             text=parts[0],
             thread=tuple(parts[1:]),
-            media=tuple(draw(st.lists(st.sampled_from(["https://cdn.test/a.jpg", "https://cdn.test/b.png"]),
-                                      max_size=2, unique=True))),
+            media=media,
+            alt_texts=tuple(draw(st.one_of(st.just(""), _alt)) for _ in media),
             first_comment=draw(st.one_of(st.just(""), _text)),
             title=draw(st.one_of(st.just(""), _text.map(str.strip).filter(bool))),
             recurrence=rec,
@@ -158,6 +162,7 @@ def _assert_round_trip(rows: list[ExportRow], path: Path) -> None:
         assert spec.scheduled_at == original.scheduled_at
         assert spec.timezone == original.timezone
         assert tuple(m.source for m in spec.media) == original.media
+        assert tuple(m.alt_text for m in spec.media) == (original.alt_texts or ("",) * len(original.media))
         assert spec.first_comment == original.first_comment and spec.title == original.title
         assert format_recurrence(spec.recurrence) == format_recurrence(original.recurrence)
         assert spec.draft == (original.status == "draft")
@@ -175,3 +180,18 @@ def test_csv_export_then_import_is_lossless(tmp_path: Path, rows: list[ExportRow
 @given(rows=export_rows(allow_cr=False))
 def test_xlsx_export_then_import_is_lossless(tmp_path: Path, rows: list[ExportRow]) -> None:
     _assert_round_trip(rows, tmp_path / "round.xlsx")
+
+
+def test_alt_text_lines_pair_with_the_media_and_extra_lines_are_a_clear_error(tmp_path: Path) -> None:
+    day = (NOW + timedelta(days=3)).strftime("%Y-%m-%d 10:00")
+    path = tmp_path / "alt.csv"
+    path.write_text(
+        "Date,Account,Text,Media,Alt text\n"
+        f'{day},{REFS[1]},two pictures,"https://cdn.test/a.jpg\nhttps://cdn.test/b.png","\nA bowl, glazed sage"\n'
+        f'{day},{REFS[1]},one picture,https://cdn.test/a.jpg,"first\nsecond"\n', encoding="utf-8")
+    _, judged = prepare(path, ROUND_TRIP_ACCOUNTS, ImportOptions(timezone="UTC"), NOW)
+    ok, bad = judged
+    assert ok.status is RowStatus.VALID and ok.spec is not None
+    assert [m.alt_text for m in ok.spec.media] == ["", "A bowl, glazed sage"]  # an empty line skips one
+    assert bad.status is RowStatus.INVALID
+    assert any("2 alt texts for 1 attachment" in str(e) for e in bad.errors)
