@@ -39,6 +39,7 @@ class PlatformGates:
     breaker_cooldown: timedelta = timedelta(minutes=5)
     rates: dict[Platform, tuple[float, float]] = field(default_factory=lambda: dict(DEFAULT_RATES))
     _limiters: dict[Platform, AsyncLimiter] = field(default_factory=dict)
+    _pacers: dict[Platform, AsyncLimiter] = field(default_factory=dict)
     _holds: dict[Platform, Hold] = field(default_factory=dict)
     _failures: dict[Platform, int] = field(default_factory=dict)
     _trips: dict[Platform, int] = field(default_factory=dict)
@@ -51,6 +52,17 @@ class PlatformGates:
             rate, period = self.rates[platform]
             self._limiters[platform] = AsyncLimiter(rate, period)
         return self._limiters[platform]
+
+    def pacer(self, platform: Platform) -> AsyncLimiter | None:
+        """The same rate, taken again just before each call. `limiter` is taken before the attempt
+        is journaled (a long wait leaves no open attempt); the journal's commits then take uneven
+        time, which must not bunch the calls themselves up beyond the rate. Waits here are short."""
+        if platform not in self.rates:
+            return None
+        if platform not in self._pacers:
+            rate, period = self.rates[platform]
+            self._pacers[platform] = AsyncLimiter(rate, period)
+        return self._pacers[platform]
 
     def hold(self, platform: Platform, until: datetime, reason: str) -> None:
         current = self._holds.get(platform)

@@ -1,89 +1,99 @@
 """The attempt journal: an IN_FLIGHT row committed before each platform call (reliability.md P1).
 
-Attempts that fall due in the same loop tick are written in one IMMEDIATE transaction (a group
-commit): each is still on disk, with synchronous=FULL, before its request leaves, but 200 posts
-due at the same instant cost one fsync instead of 200.
+Attempts are written on the writer thread in group commits: while one batch is being committed,
+the attempts that fall due meanwhile gather into the next, written in one IMMEDIATE transaction.
+Each is still on disk, with synchronous=FULL, before its request leaves, but 200 posts due at
+the same instant cost a few fsyncs instead of 200, and the loop never waits for one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from functools import partial
 
 from sqlalchemy import insert, update
+from sqlalchemy.orm import Session
 
 from app.core.models import AttemptOutcome, PostContent
+from app.engine.outcomes import Claim, close_unsent_attempt
+from app.engine.writer import DatabaseWriter, GroupCommit
 from app.platforms.base import PublishJob
-from app.store.db import Database
 from app.store.schema import Attempt, Target
-
-if TYPE_CHECKING:
-    from app.engine.publisher import _Claim
 
 log = logging.getLogger("outpost.journal")
 
 
+@dataclass(frozen=True)
+class Journaled:
+    job: PublishJob
+    attempts: int  # the target's attempts, this one included
+
+
 class JournalWriter:
-    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
-        self.db = db
+    def __init__(self, writes: DatabaseWriter, clock: Callable[[], datetime]) -> None:
+        self.writes = writes
         self.clock = clock
-        self._pending: list[tuple[_Claim, asyncio.Future[PublishJob]]] = []
-        self._flush_scheduled = False
+        self._group: GroupCommit[Claim, Journaled] = GroupCommit(writes, self._insert)
 
-    async def begin(self, claim: _Claim) -> PublishJob:
-        """Journal an attempt for `claim`; returns once it is committed."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[PublishJob] = loop.create_future()
-        self._pending.append((claim, future))
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            loop.call_soon(self._flush)
-        return await future
+    async def begin(self, claim: Claim) -> Journaled:
+        """Journal an attempt for `claim`; returns once it is committed.
 
-    def _flush(self) -> None:
-        self._flush_scheduled = False
-        batch, self._pending = self._pending, []
-        batch = [(c, f) for c, f in batch if not f.cancelled()]
-        if not batch:
-            return
-        now = self.clock()
-        jobs: list[PublishJob] = []
+        Cancelled, it leaves no open attempt behind: one not yet written is dropped, one already
+        being written is closed as not sent (nothing was sent: the caller never got its job).
+        """
+        queued = self._group.submit(claim)
         try:
-            with self.db.write() as session:
-                for claim, _future in batch:
-                    assert claim.content is not None and claim.account is not None
-                    key = uuid.uuid4().hex
-                    attempt_id = session.execute(
-                        insert(Attempt).values(
-                            target_id=claim.target_id, started_at=now, idempotency_key=key,
-                            payload_hash=payload_hash(claim.content), outcome=AttemptOutcome.IN_FLIGHT.value,
-                            steps={}, error="", error_kind="",
-                        ).returning(Attempt.id)
-                    ).scalar_one()
-                    session.execute(update(Target).where(Target.id == claim.target_id)
-                                    .values(attempts=Target.attempts + 1))
-                    jobs.append(PublishJob(
-                        target_id=claim.target_id, post_id=claim.post_id, attempt_id=attempt_id,
-                        account=claim.account, content=claim.content, idempotency_key=key,
-                        scheduled_at=claim.scheduled_at, checkpoints=dict(claim.checkpoints),
-                        native_schedule_at=claim.scheduled_at if claim.native else None,
-                    ))
-        except Exception as exc:
-            for _claim, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            return
-        for (claim, future), job in zip(batch, jobs, strict=True):
-            log.info("publishing", extra={"post": claim.post_id, "target": claim.target_id,
-                                          "platform": claim.platform.value, "attempt": job.attempt_id})
-            if not future.done():
-                future.set_result(job)
+            journaled = await asyncio.shield(queued.future)
+        except asyncio.CancelledError:
+            if not queued.sent:
+                queued.future.cancel()
+                raise
+            with contextlib.suppress(Exception):  # (an error means it was not committed: nothing to close)
+                attempt_id = (await queued.future).job.attempt_id
+                await self.writes.write(partial(close_unsent_attempt, attempt_id=attempt_id, now=self.clock()))
+            raise
+        log.info("publishing", extra={"post": claim.post_id, "target": claim.target_id,
+                                      "platform": claim.platform.value, "attempt": journaled.job.attempt_id})
+        return journaled
+
+    async def idle(self) -> None:
+        """Wait for the batch being written, if any (shutdown)."""
+        await self._group.idle()
+
+    def _insert(self, session: Session, claims: list[Claim]) -> list[Journaled]:
+        return _insert_attempts(claims, self.clock(), session)
+
+
+def _insert_attempts(claims: list[Claim], now: datetime, session: Session) -> list[Journaled]:
+    """On the writer thread: one IN_FLIGHT attempt per claim, in one transaction."""
+    written: list[Journaled] = []
+    for claim in claims:
+        assert claim.content is not None and claim.account is not None
+        key = uuid.uuid4().hex
+        attempt_id = session.execute(
+            insert(Attempt).values(
+                target_id=claim.target_id, started_at=now, idempotency_key=key,
+                payload_hash=payload_hash(claim.content), outcome=AttemptOutcome.IN_FLIGHT.value,
+                steps={}, error="", error_kind="",
+            ).returning(Attempt.id)
+        ).scalar_one()
+        attempts = session.execute(update(Target).where(Target.id == claim.target_id)
+                                   .values(attempts=Target.attempts + 1).returning(Target.attempts)).scalar_one()
+        written.append(Journaled(PublishJob(
+            target_id=claim.target_id, post_id=claim.post_id, attempt_id=attempt_id,
+            account=claim.account, content=claim.content, idempotency_key=key,
+            scheduled_at=claim.scheduled_at, checkpoints=dict(claim.checkpoints),
+            native_schedule_at=claim.scheduled_at if claim.native else None,
+        ), attempts))
+    return written
 
 
 def payload_hash(content: PostContent) -> str:

@@ -96,6 +96,15 @@ class EngineHarness:
                 raise AssertionError(f"post {post_id} did not settle in {timeout} s: {view.to_json()}")
             await asyncio.sleep(0.05)
 
+    async def quiet(self, timeout: float = 5.0) -> None:
+        """Wait until the publisher has no task running (a change's handoff is committed, say)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.runtime.publisher._tasks:
+            if loop.time() > deadline:
+                raise AssertionError(f"the publisher is still busy after {timeout} s")
+            await asyncio.sleep(0.01)
+
     def _settled(self, target: TargetView) -> bool:
         if target.status in SETTLED:
             return True

@@ -70,6 +70,7 @@ async def test_a_post_far_ahead_is_handed_to_the_platforms_scheduler_once(tmp_pa
         with pytest.raises(OutpostError, match="own scheduler"):
             h.planner.reschedule({post_id: when + timedelta(hours=1)})
         h.planner.add_account(Platform.SANDBOX, "other")  # any later change must not hand it off again
+        await h.quiet()
         assert native.calls == [(post_id, when)]
 
 
@@ -93,6 +94,7 @@ async def test_a_refused_handoff_is_published_by_outpost_at_the_time(tmp_path, n
         assert not view.natively_scheduled
         assert any("did not take post" in e.message for e in h.planner.events())
         h.planner.reschedule({post_id: utcnow() + timedelta(hours=4)})  # still Outpost's: movable
+        await h.quiet()
         assert len(native.calls) == 1  # a refused handoff is not retried on every change
 
 

@@ -103,7 +103,8 @@ async def test_a_full_disk_when_journaling_sends_nothing_and_a_restart_publishes
     notices: list[tuple[str, str, str]] = []
     runtime.on_notice(lambda *n: notices.append(n))
     await runtime.start()
-    post_id = _post(runtime, "journal first")
+    post_id = _post(runtime, "journal first", seconds=1.0)
+    await _quiet(runtime)  # the change's handoff check is committed: the next commits are the post's
     try:
         with failing_commits(runtime.db, after=1):  # the claim commits, the journal does not
             assert await _wait(lambda: bool(notices), 5)
@@ -125,7 +126,8 @@ async def test_a_full_disk_after_the_answer_keeps_the_journal_and_reconciles_wit
     runtime = Runtime.open(tmp_path / "data", settings=SETTINGS)
     recorder = install_recorder(runtime)
     await runtime.start()
-    post_id = _post(runtime, "answered, not recorded")
+    post_id = _post(runtime, "answered, not recorded", seconds=1.0)
+    await _quiet(runtime)
     try:
         with failing_commits(runtime.db, after=2):  # claim and journal commit; the outcome does not
             assert await _wait(lambda: len(recorder.record) == 1, 5)
@@ -141,6 +143,14 @@ async def test_a_full_disk_after_the_answer_keeps_the_journal_and_reconciles_wit
     finally:
         await runtime.stop()
     assert second.record == []  # found by reconciliation, not sent again
+
+
+async def _quiet(runtime: Runtime) -> None:
+    """Wait until the publisher has no task running (well before the post's wake-up)."""
+    deadline = time.monotonic() + 0.5
+    while runtime.publisher._tasks:
+        assert time.monotonic() < deadline, "the publisher stayed busy"
+        await asyncio.sleep(0.005)
 
 
 async def _wait(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
