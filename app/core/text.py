@@ -96,8 +96,8 @@ def count(text: str, rule: CountingRule, url_weight: int = 23) -> int:
         return len(text) if text.isascii() and "\r" not in text else len(_GRAPHEME.findall(text))
     if rule is CountingRule.EMOJI_AS_UTF8_BYTES and not _EMOJI.search(text):
         return len(text)
-    if rule is CountingRule.URL_WEIGHTED and "://" not in text and "@" not in text:
-        return len(text)
+    if rule is CountingRule.URL_WEIGHTED:
+        return len(text) if "://" not in text and "@" not in text else _url_weighted_count(text, url_weight)
     return sum(weight for _, _, weight in _iter_units(text, rule, url_weight))
 
 
@@ -169,18 +169,25 @@ def _emoji_byte_units(text: str) -> Iterator[tuple[int, int, int]]:
             yield from ((m.start() + k, m.start() + k + 1, 1) for k in range(len(cluster)))
 
 
-def _url_weighted_units(text: str, url_weight: int) -> list[tuple[int, int, int]]:
-    spans: list[tuple[int, int, int]] = []  # (start, end, weight) of special tokens
-    for m in _URL.finditer(text):
-        spans.append((m.start(), m.end(), url_weight))
+def _special_spans(text: str, url_weight: int) -> list[tuple[int, int, int]]:
+    """(start, end, weight) of the tokens Mastodon counts specially: URLs and remote mentions."""
+    spans: list[tuple[int, int, int]] = [(m.start(), m.end(), url_weight) for m in _URL.finditer(text)]
     for m in _REMOTE_MENTION.finditer(text):
         if not any(s <= m.start() < e for s, e, _ in spans):
-            local = m.group(1)
-            spans.append((m.start(), m.end(), len(local)))
+            spans.append((m.start(), m.end(), len(m.group(1))))
     spans.sort()
+    return spans
+
+
+def _url_weighted_count(text: str, url_weight: int) -> int:
+    """Every character counts one, except that each special token counts its weight instead."""
+    return len(text) - sum((end - start) - weight for start, end, weight in _special_spans(text, url_weight))
+
+
+def _url_weighted_units(text: str, url_weight: int) -> list[tuple[int, int, int]]:
     units: list[tuple[int, int, int]] = []
     i = 0
-    for start, end, weight in spans:
+    for start, end, weight in _special_spans(text, url_weight):
         units.extend((k, k + 1, 1) for k in range(i, start))
         units.append((start, end, weight))
         i = end
