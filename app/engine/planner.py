@@ -497,6 +497,37 @@ class Planner:
                                  from_=(TargetStatus.SCHEDULED, TargetStatus.DRAFT, TargetStatus.FAILED,
                                         TargetStatus.MISSED, TargetStatus.NEEDS_REVIEW, TargetStatus.CANCELLED))
 
+    def take_back(self, post_id: int) -> int:
+        """The person deleted the handed-off post on the platform: here it becomes a draft again,
+        at the same date, to move, schedule or cancel. Nothing is sent; returns the targets taken back.
+
+        Without this a handed-off post could be neither moved nor cancelled, and at its time it
+        would be recorded as published by the platform even though it had been deleted there.
+        """
+        with self.db.write() as s:
+            post = repo.get_post(s, post_id)
+            if post is None:
+                raise OutpostError(f"There is no post {post_id}.")
+            handed = [t for t in post.targets if t.natively_scheduled and t.status == TargetStatus.SCHEDULED.value]
+            if not handed:
+                raise OutpostError(f"Post {post_id} is not waiting in a platform's scheduler; there is nothing to "
+                                   "take back.")
+            names = ", ".join(dict.fromkeys(Platform(t.account.platform).label for t in handed))
+            for t in handed:
+                check_transition(TargetStatus.SCHEDULED, TargetStatus.DRAFT)
+                t.status = TargetStatus.DRAFT.value
+                t.natively_scheduled = False
+                t.external_id = ""
+                t.external_url = ""
+                t.due_at = None
+                t.last_error = ""
+                t.last_error_kind = ""
+            repo.refresh_post_status(post)
+            repo.add_event(s, f"Post #{post_id}: taken back from {names}'s scheduler after you deleted it there; "
+                              "it is a draft again.", kind="taken_back", post_id=post_id)
+        self._changed("posts")
+        return len(handed)
+
     def unschedule(self, post_id: int) -> None:
         self.reschedule({post_id: None})
 
@@ -534,6 +565,7 @@ class Planner:
                 raise OutpostError(f"There is no post {post_id}.")
             if any(t.status == TargetStatus.PUBLISHING.value for t in post.targets):
                 raise OutpostError("This post is being published right now; delete it when that is done.")
+            _refuse_if_handed_off(post.targets)  # deleting here would leave it to go out there, unrecorded
             columns = [c.key for c in Post.__table__.columns if c.key not in ("id",)]
             snapshot = PostSnapshot(
                 fields={k: getattr(post, k) for k in columns},
@@ -606,5 +638,5 @@ def _refuse_if_handed_off(targets: Iterable[Target]) -> None:
     for t in targets:
         if t.natively_scheduled and t.status == TargetStatus.SCHEDULED.value:
             platform = Platform(t.account.platform).label
-            raise OutpostError(f"This post is already with {platform}'s own scheduler; change or delete it on "
-                               f"{platform}, then here.")
+            raise OutpostError(f"This post is already with {platform}'s own scheduler. Delete it on {platform}, "
+                               "then use “Take back” in its details to move or cancel it here.")

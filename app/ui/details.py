@@ -45,6 +45,7 @@ class DetailsPanel(QFrame):
 
     actionRequested = Signal(str, int)  # ("edit" | "retry" | "cancel" | "publish_now" | "duplicate" | "delete", post id)
     markPublishedRequested = Signal(int)  # target id
+    takeBackRequested = Signal(int)  # post id: deleted on the platform's own scheduler, a draft here again
     closeRequested = Signal()
 
     def __init__(self, tz: tzinfo, parent: QWidget | None = None) -> None:
@@ -114,13 +115,15 @@ class DetailsPanel(QFrame):
         clear_layout(self.body)
         self._build(post, attempts)
         s = post.status
-        self.edit_button.setVisible(s in EDITABLE)
-        self.publish_button.setVisible(s in PUBLISHABLE)
+        # A post waiting in a platform's own scheduler changes there first ("Take back…" below).
+        handed = any(t.natively_scheduled and t.status is TargetStatus.SCHEDULED for t in post.targets)
+        self.edit_button.setVisible(s in EDITABLE and not handed)
+        self.publish_button.setVisible(s in PUBLISHABLE and not handed)
         self.retry_button.setVisible(s in RETRYABLE)
-        self.cancel_button.setVisible(s in CANCELLABLE)
+        self.cancel_button.setVisible(s in CANCELLABLE and not handed)
         self.delete_button.setEnabled(s is not PostStatus.PUBLISHING)
         self.duplicate_button.setVisible(True)
-        self.delete_button.setVisible(True)
+        self.delete_button.setVisible(not handed)
         # Pack the buttons that apply two by two, so no gap is left where one is hidden.
         for b, _name in self.buttons:
             self.action_grid.removeWidget(b)
@@ -197,6 +200,12 @@ class DetailsPanel(QFrame):
                 rl.addWidget(link, 1, 1, 1, 2)
             if t.natively_scheduled:
                 rl.addWidget(muted(f"Handed to {t.platform.label}'s scheduler: goes out even when Outpost is closed."), 2, 1, 1, 2)
+                if t.status is TargetStatus.SCHEDULED:
+                    back = button("Take back…", "undo")
+                    back.setToolTip(f"After you delete it on {t.platform.label}: make it a draft here, to move or "
+                                    "cancel it")
+                    back.clicked.connect(lambda _c=False, pid=post.id: self.takeBackRequested.emit(pid))
+                    rl.addWidget(back, 5, 1, 1, 2, Qt.AlignmentFlag.AlignLeft)
             if t.last_error:
                 err = QLabel(t.last_error)
                 err.setProperty("role", "error")

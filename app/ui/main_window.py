@@ -279,6 +279,7 @@ class MainWindow(QMainWindow):
             panel = details.DetailsPanel(self.tz)
             panel.actionRequested.connect(self.run_action)
             panel.markPublishedRequested.connect(self.mark_published)
+            panel.takeBackRequested.connect(self.confirm_take_back)
             panel.closeRequested.connect(lambda: self._selection_changed([]))
             panel.hide()
             self.split.addWidget(panel)
@@ -612,6 +613,36 @@ class MainWindow(QMainWindow):
         except (OutpostError, ValueError) as exc:
             self.show_error(str(exc))
         self.reload()
+
+    def confirm_take_back(self, post_id: int) -> None:
+        """A handed-off post comes back only after the person deleted it on the platform (asked here)."""
+        try:
+            post = self.planner.post(post_id)
+        except OutpostError as exc:
+            self.show_error(str(exc))
+            return
+        names = " and ".join(dict.fromkeys(t.platform.label for t in post.targets if t.natively_scheduled))
+        box = QMessageBox(QMessageBox.Icon.Question, "Take back from the platform's scheduler",
+                          f"This post waits in {names}'s own scheduler, and Outpost cannot delete it there for you. "
+                          f"Delete it on {names} first; otherwise it still goes out.\n\nHave you deleted it on "
+                          f"{names}? Then it becomes a draft here, at the same date, to move, schedule or cancel.",
+                          QMessageBox.StandardButton.Cancel, self)
+        take = box.addButton("I deleted it: take it back", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+
+        def answered(clicked: object) -> None:
+            if clicked is not take:
+                return
+            try:
+                self.planner.take_back(post_id)
+                self.toast.show_message("Taken back: it is a draft here now. Move it, schedule it or cancel it.")
+            except OutpostError as exc:
+                self.show_error(str(exc))
+            self._refresh_timer.start()  # once the question has closed
+
+        box.buttonClicked.connect(answered)
+        box.open()  # never exec(): the loop keeps running
+        self._take_back_box = box  # for tests and to keep it alive
 
     def _each(self, ids: list[int], action, verb: str) -> None:  # type: ignore[no-untyped-def]
         done = 0

@@ -74,6 +74,30 @@ async def test_a_post_far_ahead_is_handed_to_the_platforms_scheduler_once(tmp_pa
         assert native.calls == [(post_id, when)]
 
 
+async def test_a_post_deleted_on_the_platform_is_taken_back_as_a_draft_and_can_then_move(tmp_path, native):
+    async with EngineHarness.start(tmp_path) as h:
+        account = h.add_account(Platform.MASTODON, "@me@example.social", server="https://example.social")
+        when = utcnow() + timedelta(hours=3)
+        post_id = h.planner.create_post(PostSpec(text="changed my mind", account_ids=(account.id,),
+                                                 scheduled_at=when, timezone="UTC"))
+        await h.wait_until(post_id, lambda p: p.targets[0].natively_scheduled)
+        with pytest.raises(OutpostError, match="Take back"):  # deleting here would leave it to go out there
+            h.planner.delete(post_id)
+        assert h.planner.take_back(post_id) == 1
+        view = h.post(post_id)
+        target = view.targets[0]
+        assert view.status.value == "draft" and target.status is TargetStatus.DRAFT
+        assert not target.natively_scheduled and target.external_id == "" and view.scheduled_at == when
+        assert any("taken back" in e.message for e in h.planner.events())
+        await h.quiet()
+        assert native.calls == [(post_id, when)]  # nothing sent, nothing handed again while it is a draft
+        with pytest.raises(OutpostError, match="nothing to take back"):
+            h.planner.take_back(post_id)
+        h.planner.reschedule({post_id: when + timedelta(hours=1)})  # movable now; scheduling hands it over again
+        view = await h.wait_until(post_id, lambda p: p.targets[0].natively_scheduled)
+        assert native.calls == [(post_id, when), (post_id, when + timedelta(hours=1))]
+
+
 async def test_a_soon_post_stays_with_outposts_own_scheduler(tmp_path, native):
     async with EngineHarness.start(tmp_path) as h:
         account = h.add_account(Platform.MASTODON, "@me@example.social", server="https://example.social")
