@@ -47,7 +47,9 @@ def register(sub: Any) -> None:
 
     for name, help_text in (("cancel", "cancel what is not published yet"),
                             ("retry", "try a failed, missed or needs-review post again"),
-                            ("publish-now", "publish at once")):
+                            ("publish-now", "publish at once"),
+                            ("take-back", "after deleting it on the platform: a post handed to its own "
+                                          "scheduler becomes a draft here again")):
         cmd = post.add_parser(name, help=help_text)
         cmd.add_argument("id", type=int)
         cmd.set_defaults(handler=cmd_action, action=name)
@@ -152,7 +154,7 @@ def cmd_show(args: argparse.Namespace, data_dir: Path) -> int:
 def cmd_action(args: argparse.Namespace, data_dir: Path) -> int:
     with open_runtime(data_dir) as rt:
         action = {"cancel": rt.planner.cancel, "retry": rt.planner.retry,
-                  "publish-now": rt.planner.publish_now}[args.action]
+                  "publish-now": rt.planner.publish_now, "take-back": rt.planner.take_back}[args.action]
         n = action(args.id)
         status = rt.planner.post(args.id).status.value
     print(f"Post {args.id}: {args.action.replace('-', ' ')} done for {n} account(s); now {status.replace('_', ' ')}.")

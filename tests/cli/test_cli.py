@@ -75,6 +75,8 @@ def test_cancel_retry_and_publish_now_report_what_they_did(cli):
     assert result.returncode == 2 and "nothing to retry" in result.stderr
     result = cli("post", "publish-now", str(post["id"]))
     assert result.returncode == 0 and "now scheduled" in result.stdout
+    result = cli("post", "take-back", str(post["id"]))  # never handed to a platform's scheduler
+    assert result.returncode == 2 and "nothing to take back" in result.stderr
 
 
 def test_status_counts_what_is_scheduled_and_due(cli):
