@@ -90,6 +90,25 @@ class AdapterContext:
     api_base: Mapping[str, str] = field(default_factory=dict)  # OUTPOST_API_BASE_<PLATFORM> overrides
 
 
+def stored_sign_in(context: AdapterContext, account: AccountInfo, *any_of: str) -> dict[str, str]:
+    """The account's secrets from the keyring, holding at least one of `any_of` (default: an access token).
+
+    No keyring, or nothing stored, is an AUTH error: the account is held and a reconnect asked.
+    """
+    from app.auth.secrets import NoKeyringAvailable  # imported late: auth sits beside platforms
+    from app.core.errors import PublishError
+    from app.core.models import ErrorKind
+
+    try:
+        values = context.secrets.get(account.id)
+    except NoKeyringAvailable as exc:
+        raise PublishError(ErrorKind.AUTH, str(exc), code="no_keyring") from None
+    if not values or not any(values.get(key) for key in any_of or ("access_token",)):
+        raise PublishError(ErrorKind.AUTH, f"Outpost has no sign-in for {account.label}. Reconnect the account.",
+                           code="no_token")
+    return values
+
+
 @runtime_checkable
 class Adapter(Protocol):
     platform: Platform

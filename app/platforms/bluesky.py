@@ -34,6 +34,7 @@ from app.platforms.base import (
     ReconcileStatus,
     Reconciliation,
     StepJournal,
+    stored_sign_in,
 )
 from app.platforms.http import (
     AttemptSteps,
@@ -140,16 +141,7 @@ class BlueskyAdapter:
         return self._clients[base]
 
     def _secrets(self, account: AccountInfo) -> dict[str, str]:
-        from app.auth.secrets import NoKeyringAvailable
-
-        try:
-            values = self.context.secrets.get(account.id)
-        except NoKeyringAvailable as exc:
-            raise PublishError(ErrorKind.AUTH, str(exc), code="no_keyring") from None
-        if not values or not (values.get("access_jwt") or values.get("app_password")):
-            raise PublishError(ErrorKind.AUTH, f"Outpost has no sign-in for {account.label}. Reconnect the account.",
-                               code="no_token")
-        return values
+        return stored_sign_in(self.context, account, "access_jwt", "app_password")
 
     def _store(self, account: AccountInfo, values: dict[str, str], session: dict[str, Any]) -> dict[str, str]:
         """Persist a new token pair before it is used (reliability.md P9)."""

@@ -30,6 +30,7 @@ from app.platforms.base import (
     ReconcileStatus,
     Reconciliation,
     StepJournal,
+    stored_sign_in,
 )
 from app.platforms.http import (
     AttemptSteps,
@@ -129,16 +130,7 @@ class InstagramAdapter:
         return self._client_
 
     def _secrets(self, account: AccountInfo) -> dict[str, str]:
-        from app.auth.secrets import NoKeyringAvailable
-
-        try:
-            values = self.context.secrets.get(account.id)
-        except NoKeyringAvailable as exc:
-            raise PublishError(ErrorKind.AUTH, str(exc), code="no_keyring") from None
-        if not values or not values.get("access_token"):
-            raise PublishError(ErrorKind.AUTH, f"Outpost has no sign-in for {account.label}. Reconnect the account.",
-                               code="no_token")
-        return values
+        return stored_sign_in(self.context, account)
 
     @staticmethod
     def _uid(account: AccountInfo) -> str:

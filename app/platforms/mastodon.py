@@ -27,6 +27,7 @@ from app.platforms.base import (
     ReconcileStatus,
     Reconciliation,
     StepJournal,
+    stored_sign_in,
 )
 from app.platforms.http import (
     AttemptSteps,
@@ -104,17 +105,7 @@ class MastodonAdapter:
         return self._clients[base]
 
     def _auth(self, account: AccountInfo) -> dict[str, str]:
-        from app.auth.secrets import NoKeyringAvailable
-
-        try:
-            values = self.context.secrets.get(account.id) or {}
-        except NoKeyringAvailable as exc:
-            raise PublishError(ErrorKind.AUTH, str(exc), code="no_keyring") from None
-        token = values.get("access_token")
-        if not token:
-            raise PublishError(ErrorKind.AUTH, f"Outpost has no sign-in for {account.label}. Reconnect the account.",
-                               code="no_token")
-        return {"Authorization": f"Bearer {token}"}
+        return {"Authorization": f"Bearer {stored_sign_in(self.context, account)['access_token']}"}
 
     async def _send(
         self, account: AccountInfo, method: str, path: str, *, create: bool, **kwargs: Any,
