@@ -24,8 +24,44 @@ EXIT_FAILED = 1
 EXIT_LOCKED = 3
 
 
+# Linux libraries Qt's X11 platform plugin loads but a minimal desktop may lack (Qt 6.5+ aborts
+# without them), with the package that provides each.
+X11_LIBRARIES = {"libxcb-cursor.so.0": "libxcb-cursor0 (Debian, Ubuntu) or xcb-util-cursor (Fedora, Arch)"}
+LIBRARY_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/lib64",
+                "/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu", "/usr/local/lib")
+
+
+def missing_x11_libraries(environ: dict[str, str] | None = None, dirs: tuple[str, ...] = LIBRARY_DIRS) -> list[str]:
+    """The packages to install before the window can open on X11; [] when nothing is missing.
+
+    Only X11 matters (Wayland, offscreen and the frozen bundle do not load these); the file check
+    costs microseconds, and `ldconfig` (ctypes.util) is asked only when the files are not found.
+    """
+    env = os.environ if environ is None else environ
+    platform = env.get("QT_QPA_PLATFORM", "")
+    if (sys.platform != "linux" or getattr(sys, "frozen", False) or platform not in ("", "xcb")
+            or (not platform and env.get("WAYLAND_DISPLAY")) or not env.get("DISPLAY")):
+        return []
+    search = [*dirs, *(d for d in env.get("LD_LIBRARY_PATH", "").split(":") if d)]
+    missing = []
+    for name, package in X11_LIBRARIES.items():
+        if any(os.path.exists(os.path.join(d, name)) for d in search):
+            continue
+        import ctypes.util
+
+        if ctypes.util.find_library(name.removeprefix("lib").split(".so")[0]) is None:
+            missing.append(package)
+    return missing
+
+
 def run(data_dir: Path, argv: list[str]) -> int:
     """The `outpost` command without a subcommand: show the window (or hand over and exit)."""
+    missing = missing_x11_libraries()
+    if missing:
+        print("outpost: the window needs a system library that is not installed: " + "; ".join(missing)
+              + ". Install it (for example `sudo apt install libxcb-cursor0`), then start Outpost again. "
+              "`outpost run` publishes without a window meanwhile.", file=sys.stderr)
+        return EXIT_FAILED
     os.environ.setdefault("QT_API", "PySide6")  # qasync reads it at import time
     from PySide6.QtWidgets import QApplication
 
