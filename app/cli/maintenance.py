@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -115,19 +114,9 @@ def _set_aside(data_dir: Path) -> Path:
 
 def _copy(source: Path, target: Path) -> None:
     """Copy through SQLite's backup API into a temporary file, verify it, then move it in place."""
-    partial = target.with_name(target.name + ".restoring")
-    partial.unlink(missing_ok=True)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=5)
+    from app.store.backup import CopyCheckFailed, copy_verified
+
     try:
-        dst = sqlite3.connect(partial)
-        try:
-            src.backup(dst)
-            ok = dst.execute("PRAGMA quick_check").fetchone()[0]
-        finally:
-            dst.close()
-    finally:
-        src.close()
-    if ok != "ok":
-        partial.unlink(missing_ok=True)
-        raise OutpostError(f"The copy of {source.name} failed its check ({ok}); nothing was replaced.")
-    os.replace(partial, target)
+        copy_verified(source, target, target.with_name(target.name + ".restoring"))
+    except CopyCheckFailed as exc:
+        raise OutpostError(f"The copy of {source.name} failed its check ({exc.result}); nothing was replaced.") from None

@@ -9,18 +9,23 @@ from pathlib import Path
 KEEP_DAILY = 7
 
 
-def backup_database(source: Path, target_dir: Path, label: str) -> Path:
-    """Write a verified copy of `source` into `target_dir`; returns its path."""
-    target_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    final = target_dir / f"outpost-{label}-{stamp}.sqlite3"
-    partial = final.with_suffix(".partial")
+class CopyCheckFailed(OSError):
+    """The copy did not pass `PRAGMA quick_check`; it was removed and nothing was replaced."""
+
+    def __init__(self, source: Path, result: str) -> None:
+        super().__init__(f"backup of {source.name} failed its integrity check: {result}")
+        self.result = result
+
+
+def copy_verified(source: Path, target: Path, partial: Path) -> None:
+    """Copy `source` through SQLite's backup API into `partial`, check it, then move it to `target`."""
+    partial.unlink(missing_ok=True)
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=5)
     try:
         dst = sqlite3.connect(partial)
         try:
             src.backup(dst)
-            dst.execute("PRAGMA journal_mode=DELETE")
+            dst.execute("PRAGMA journal_mode=DELETE")  # a self-contained file, no -wal beside it
             ok = dst.execute("PRAGMA quick_check").fetchone()[0]
         finally:
             dst.close()
@@ -28,8 +33,16 @@ def backup_database(source: Path, target_dir: Path, label: str) -> Path:
         src.close()
     if ok != "ok":
         partial.unlink(missing_ok=True)
-        raise OSError(f"backup of {source.name} failed its integrity check: {ok}")
-    partial.replace(final)
+        raise CopyCheckFailed(source, ok)
+    partial.replace(target)
+
+
+def backup_database(source: Path, target_dir: Path, label: str) -> Path:
+    """Write a verified copy of `source` into `target_dir`; returns its path."""
+    target_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    final = target_dir / f"outpost-{label}-{stamp}.sqlite3"
+    copy_verified(source, final, final.with_suffix(".partial"))
     return final
 
 
