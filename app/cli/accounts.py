@@ -17,6 +17,7 @@ from app.core.models import AccountInfo, Platform
 
 if TYPE_CHECKING:
     from app.auth.meta import MetaBrowserSignIn
+    from app.platforms.mediahost import MediaHost
 
 
 def register(sub: Any) -> None:
@@ -352,18 +353,7 @@ def cmd_media_host_set(args: argparse.Namespace, data_dir: Path) -> int:
     key_id = _read_secret("Access key id: ")
     secret = _read_secret("Secret access key: ")
     if not args.no_check:
-        host = mediahost.MediaHost(config, key_id, secret)
-
-        async def check() -> str:
-            try:
-                return await host.check()
-            finally:
-                await host.aclose()
-
-        try:
-            url = asyncio.run(check())
-        except PublishError as exc:
-            raise OutpostError(exc.message) from None
+        url = _check_media_host(mediahost.MediaHost(config, key_id, secret))
         print(f"Stored, read back from {url} and deleted a test file.")
     mediahost.save_config(data_dir, config, key_id, secret)
     print("Media host saved; Instagram posts can now use files on this computer.")
@@ -389,6 +379,13 @@ def cmd_media_host_check(args: argparse.Namespace, data_dir: Path) -> int:
     if host is None:
         raise OutpostError("No media host is set up. Add one with `outpost accounts media-host set ...`.")
 
+    print(f"The media host works: a test file was stored, read back from {_check_media_host(host)} and deleted.")
+    return 0
+
+
+def _check_media_host(host: MediaHost) -> str:
+    """Store, read back and delete a test file; the address it was read from, or one clear error."""
+
     async def check() -> str:
         try:
             return await host.check()
@@ -396,10 +393,9 @@ def cmd_media_host_check(args: argparse.Namespace, data_dir: Path) -> int:
             await host.aclose()
 
     try:
-        print(f"The media host works: a test file was stored, read back from {asyncio.run(check())} and deleted.")
+        return asyncio.run(check())
     except PublishError as exc:
         raise OutpostError(exc.message) from None
-    return 0
 
 
 def cmd_media_host_remove(args: argparse.Namespace, data_dir: Path) -> int:
