@@ -20,7 +20,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
@@ -112,7 +111,7 @@ class Publisher:
         settings: PublisherSettings | None = None,
         on_change: Callable[[str], None] | None = None,
         notify: Notify | None = None,
-        poke_file: Path | None = None,
+        on_wakeup: Callable[[], None] | None = None,
     ) -> None:
         self.db = db
         self.adapter_for = adapter_for
@@ -140,8 +139,7 @@ class Publisher:
         self.writes = DatabaseWriter(db)  # every write of the engine's own goes through its one thread
         self._journal = JournalWriter(self.writes, clock)
         self._successes: GroupCommit[Success, None] = GroupCommit(self.writes, outcomes.record_successes)
-        self._poke_file = poke_file
-        self._poke_seen = self._poke_stamp()
+        self._on_wakeup = on_wakeup or (lambda: None)
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -149,7 +147,7 @@ class Publisher:
         """Recover what a previous run left, then arm. Needs the running loop (T2)."""
         self._semaphore = asyncio.Semaphore(self.settings.max_concurrency)
         self._cycle_lock = asyncio.Lock()
-        self.scheduler = PublisherScheduler(on_clock_jump=self._clock_jumped, on_wakeup=self._check_poke)
+        self.scheduler = PublisherScheduler(on_clock_jump=self._clock_jumped, on_wakeup=self._woke)
         self.scheduler.add_listener(self._job_not_run, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR)
         self.scheduler.start()
         self._stopping = False
@@ -253,18 +251,9 @@ class Publisher:
         if self.scheduler is not None and self.scheduler.get_job(JOB_ID) is not None:
             self.scheduler.remove_job(JOB_ID)
 
-    def _poke_stamp(self) -> int:
-        try:
-            return self._poke_file.stat().st_mtime_ns if self._poke_file else 0
-        except OSError:
-            return 0
-
-    def _check_poke(self) -> None:
-        """Another process (the CLI) changed posts: re-read the schedule. A stat(), no SQL."""
-        stamp = self._poke_stamp()
-        if stamp != self._poke_seen:
-            self._poke_seen = stamp
-            self.rearm()
+    def _woke(self) -> None:
+        """Every timer wake-up (at most MAX_WAIT apart): the owner's cheap checks (stat() calls, no SQL)."""
+        self._on_wakeup()
 
     def _clock_jumped(self, drift: float) -> None:
         log.warning("the wall clock jumped by %.0f s (sleep, resume or a clock change); re-checking", drift)

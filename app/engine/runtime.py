@@ -54,7 +54,8 @@ class Runtime:
                                       api_base=api_base_overrides())
         self.planner = Planner(db, self.adapter, clock, on_change=self._changed)
         self.publisher = Publisher(db, self.adapter, clock, settings, on_change=self._publisher_changed,
-                                   notify=self._notice, poke_file=poke_path(data_dir))
+                                   notify=self._notice, on_wakeup=self._check_poke)
+        self._poke_seen = self._poke_stamp()
         self.started = False
 
     # --- opening and closing -------------------------------------------------------------------
@@ -176,6 +177,20 @@ class Runtime:
             else:
                 _poke(self.data_dir)
         self._emit(kind)
+
+    def _poke_stamp(self) -> int:
+        try:
+            return poke_path(self.data_dir).stat().st_mtime_ns
+        except OSError:
+            return 0
+
+    def _check_poke(self) -> None:
+        """Another process (the CLI) changed posts: re-read the schedule. A stat(), no SQL."""
+        stamp = self._poke_stamp()
+        if stamp != self._poke_seen:
+            self._poke_seen = stamp
+            self.publisher.hand_off()
+            self.publisher.rearm()
 
     def _publisher_changed(self, kind: str) -> None:
         if kind == "publisher":
