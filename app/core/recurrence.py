@@ -9,8 +9,8 @@ into UTC instants with the policies in timeutil. Explicit, tested policies:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, time, tzinfo
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, rrule, weekday
@@ -51,6 +51,20 @@ class Recurrence:
     @property
     def repeats(self) -> bool:
         return self.kind is not RepeatKind.ONCE
+
+    def shifted(self, days: int) -> Recurrence:
+        """The same rule with its days moved by `days` (a Monday-and-Thursday series dragged a day
+        later repeats on Tuesday and Friday; monthly on the 15th becomes the 16th)."""
+        if self.kind is RepeatKind.WEEKLY:
+            return replace(self, weekdays=tuple(sorted({(d + days) % 7 for d in self.weekdays})))
+        if self.kind is RepeatKind.MONTHLY and self.monthday is not None:
+            return replace(self, monthday=min(31, max(1, self.monthday + days)))
+        return self
+
+    def ending_before(self, day: date) -> Recurrence:
+        """The rule stopped the day before `day` (the series is split there, or cut short)."""
+        last = day - timedelta(days=1)
+        return replace(self, until=min(last, self.until) if self.until else last)
 
     @classmethod
     def parse(cls, spec: str, until: date | None = None) -> Recurrence:
@@ -156,13 +170,30 @@ def next_occurrence(rec: Recurrence, anchor_local: datetime, tz: tzinfo, after: 
     # Start the search a day before `after` in wall-clock terms, so DST shifts cannot skip one.
     after_wall = after_utc.astimezone(tz).replace(tzinfo=None)
     rule = _rule(rec, anchor_local)
-    from datetime import timedelta
-
     for wall in rule.xafter(max(anchor_local, after_wall - timedelta(days=1)), count=400, inc=True):
         instant = _resolve(wall, tz, rec.gap)
         if instant is not None and instant > after_utc:
             return instant
     return None
+
+
+def occurrences_between(rec: Recurrence, anchor_local: datetime, tz: tzinfo, start: datetime,
+                        end: datetime) -> list[datetime]:
+    """UTC instants of the series in [start, end): only that stretch of the rule is walked, so a
+    month view costs the same whether the series began last week or five years ago."""
+    if not rec.repeats:
+        instant = localize(anchor_local, tz)
+        return [instant] if as_utc(start) <= instant < as_utc(end) else []
+    lo, hi = as_utc(start), as_utc(end)
+    # A day of slack on each side in wall-clock terms: zone offsets are never more than that.
+    wall_lo = lo.astimezone(tz).replace(tzinfo=None) - timedelta(days=1)
+    wall_hi = hi.astimezone(tz).replace(tzinfo=None) + timedelta(days=1)
+    out: list[datetime] = []
+    for wall in _rule(rec, anchor_local).between(max(wall_lo, anchor_local), wall_hi, inc=True):
+        resolved = _resolve(wall, tz, rec.gap)
+        if resolved is not None and lo <= resolved < hi:
+            out.append(resolved)
+    return out
 
 
 def _resolve(wall: datetime, tz: tzinfo, gap: GapPolicy) -> datetime | None:

@@ -25,40 +25,78 @@ def occurrence_key(instant: datetime, tz_name: str) -> str:
     return as_utc(instant).astimezone(zone(tz_name)).date().isoformat()
 
 
+def next_free_occurrence(rule: Recurrence, anchor: datetime, tz_name: str, after: datetime,
+                         taken: set[str]) -> datetime | None:
+    """The first occurrence after `after` whose date no post of the series holds yet.
+
+    A date is held by an occurrence moved or cancelled on its own: the rule skips it, and the
+    series goes on with the next one (it used to stop there)."""
+    tz = zone(tz_name)
+    for _ in range(400):
+        following = next_occurrence(rule, anchor, tz, after)
+        if following is None:
+            return None
+        if occurrence_key(following, tz_name) not in taken:
+            return following
+        after = following
+    return None
+
+
+def copy_occurrence(post: Post, at: datetime, *, key: str, recurrence: dict[str, object] | None,
+                    series_id: str | None = None, anchor_local: str | None = None,
+                    status: TargetStatus = TargetStatus.SCHEDULED) -> Post | None:
+    """A new Post with `post`'s content and accounts at `at` (None when no account is left)."""
+    nxt = Post(
+        text=post.text, title=post.title, media=list(post.media or []), first_comment=post.first_comment,
+        thread=list(post.thread or []), overrides=dict(post.overrides or {}), extra=dict(post.extra or {}),
+        scheduled_at=at, timezone=post.timezone, recurrence=dict(recurrence) if recurrence else None,
+        series_id=series_id or post.series_id, anchor_local=anchor_local or post.anchor_local,
+        occurrence_key=key, status=status.value,
+    )
+    for target in post.targets:
+        if target.status == TargetStatus.CANCELLED.value:
+            continue
+        due = at if status is TargetStatus.SCHEDULED else None
+        nxt.targets.append(Target(account_id=target.account_id, status=status.value, scheduled_at=at, due_at=due))
+    return nxt if nxt.targets else None
+
+
+def series_keys(session: Session, series_id: str) -> set[str]:
+    """The occurrence dates the series' stored posts hold."""
+    rows = session.scalars(select(Post.occurrence_key).where(Post.series_id == series_id))
+    return {k for k in rows if k}
+
+
+def continued_after(session: Session, post: Post) -> bool:
+    """True when the series already has a repeating occurrence after `post` (spawned before)."""
+    rows = session.execute(select(Post.id, Post.scheduled_at, Post.recurrence).where(
+        Post.series_id == post.series_id, Post.id != post.id)).all()
+    mine = as_utc(post.scheduled_at) if post.scheduled_at else None
+    return any(rec and at is not None and mine is not None and as_utc(at) > mine for _id, at, rec in rows)
+
+
 def spawn_next_occurrence(session: Session, post: Post, now: datetime, window: timedelta) -> Post | None:
-    """Create the series' next occurrence after `post`, unless it exists or the series ended.
+    """Create the series' next occurrence after `post`, unless the series ended.
 
     Occurrences older than the catch-up window are not created one by one after a long
-    absence: the series resumes at the first occurrence that can still publish.
+    absence: the series resumes at the first occurrence that can still publish. A date already
+    held by a post of the series (an occurrence moved or cancelled on its own) is passed over.
     """
     if not post.recurrence or not post.series_id or post.scheduled_at is None or not post.anchor_local:
         return None
     rule = Recurrence.from_dict(post.recurrence)
     if not rule.repeats:
         return None
-    tz = zone(post.timezone)
+    if continued_after(session, post):
+        return None  # spawned already: one next occurrence per occurrence
     anchor = datetime.fromisoformat(post.anchor_local)
     after = max(as_utc(post.scheduled_at), now - window)
-    following = next_occurrence(rule, anchor, tz, after)
+    taken = series_keys(session, post.series_id)
+    following = next_free_occurrence(rule, anchor, post.timezone, after, taken)
     if following is None:
         return None
-    key = occurrence_key(following, post.timezone)
-    exists = session.scalar(select(Post.id).where(Post.series_id == post.series_id, Post.occurrence_key == key))
-    if exists is not None:
-        return None
-    nxt = Post(
-        text=post.text, title=post.title, media=list(post.media or []), first_comment=post.first_comment,
-        thread=list(post.thread or []), overrides=dict(post.overrides or {}), extra=dict(post.extra or {}),
-        scheduled_at=following, timezone=post.timezone, recurrence=dict(post.recurrence),
-        series_id=post.series_id, anchor_local=post.anchor_local, occurrence_key=key,
-        status="scheduled",
-    )
-    for target in post.targets:
-        if target.status == TargetStatus.CANCELLED.value:
-            continue
-        nxt.targets.append(Target(account_id=target.account_id, status=TargetStatus.SCHEDULED.value,
-                                  scheduled_at=following, due_at=following))
-    if not nxt.targets:
+    nxt = copy_occurrence(post, following, key=occurrence_key(following, post.timezone), recurrence=post.recurrence)
+    if nxt is None:
         return None
     session.add(nxt)
     session.flush()

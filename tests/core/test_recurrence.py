@@ -90,3 +90,25 @@ def test_bad_repeat_rules_say_how_to_write_them(spec):
 def test_a_rule_survives_a_round_trip_through_its_stored_form():
     rule = Recurrence.parse("monthly:31:last", until=date(2027, 1, 1))
     assert Recurrence.from_dict(rule.to_dict()) == rule
+
+
+def test_occurrences_between_walks_only_the_range_and_keeps_local_time_across_dst():
+    from app.core.recurrence import occurrences_between
+
+    rule = Recurrence(RepeatKind.DAILY)
+    start = datetime(2026, 3, 27, 0, 0, tzinfo=BERLIN)
+    end = datetime(2026, 3, 31, 0, 0, tzinfo=BERLIN)
+    got = occurrences_between(rule, datetime(2020, 1, 1, 9, 0), BERLIN, start, end)
+    assert local(got, BERLIN) == [datetime(2026, 3, d, 9, 0) for d in (27, 28, 29, 30)]
+    assert [g.astimezone(UTC).hour for g in got] == [8, 8, 7, 7]
+
+
+def test_a_rule_shifted_by_days_moves_its_weekdays_and_monthday():
+    assert Recurrence(RepeatKind.WEEKLY, (0, 3)).shifted(1).weekdays == (1, 4)
+    assert Recurrence(RepeatKind.WEEKLY, (6,)).shifted(1).weekdays == (0,)
+    assert Recurrence(RepeatKind.MONTHLY, monthday=15).shifted(-2).monthday == 13
+
+
+def test_a_rule_ending_before_a_day_stops_the_day_before_and_never_later_than_it_did():
+    assert Recurrence(RepeatKind.DAILY).ending_before(date(2026, 4, 13)).until == date(2026, 4, 12)
+    assert Recurrence(RepeatKind.DAILY, until=date(2026, 4, 1)).ending_before(date(2026, 4, 13)).until == date(2026, 4, 1)
