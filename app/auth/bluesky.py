@@ -12,9 +12,10 @@ from typing import Any
 import httpx
 
 from app.auth.accounts import ConnectedAccount, ConnectionFailed
+from app.core.errors import OutpostError
 from app.core.models import Platform
 from app.core.redact import register_secret
-from app.platforms.http import Tuning, create_client
+from app.platforms.http import Tuning, create_client, describe_transport_error, server_address
 
 DEFAULT_SERVICE = "https://bsky.social"
 APP_PASSWORD_HINT = "Create an app password in Bluesky under Settings > Privacy and security > App passwords."  # noqa: S105 (a hint, not a password)
@@ -35,6 +36,14 @@ def pds_from_session(session: dict[str, Any], fallback: str) -> str:
     return fallback.rstrip("/")
 
 
+def normalize_service(service: str) -> str:
+    """The PDS or entryway address the person typed (`bsky.social`, `127.0.0.1:2583`), checked."""
+    try:
+        return server_address(service or DEFAULT_SERVICE, what="Bluesky server (PDS)", example="https://bsky.social")
+    except OutpostError as exc:
+        raise ConnectionFailed(str(exc)) from None
+
+
 async def create_session(client: httpx.AsyncClient, identifier: str, password: str) -> dict[str, Any]:
     """`com.atproto.server.createSession`; raises SignInRefused or ConnectionFailed."""
     register_secret(password)
@@ -42,7 +51,7 @@ async def create_session(client: httpx.AsyncClient, identifier: str, password: s
         response = await client.post("/xrpc/com.atproto.server.createSession",
                                      json={"identifier": identifier, "password": password})
     except httpx.HTTPError as exc:
-        raise ConnectionFailed(f"Could not reach Bluesky to sign in ({type(exc).__name__}).") from None
+        raise ConnectionFailed(f"Could not reach Bluesky to sign in: {describe_transport_error(exc)}.") from None
     if response.status_code == 200:
         session: dict[str, Any] = response.json()
         register_secret(session.get("accessJwt"))
@@ -69,7 +78,7 @@ async def sign_in(
     handle = handle.strip().lstrip("@")
     if not handle or not app_password.strip():
         raise ConnectionFailed(f"Enter your Bluesky handle and an app password. {APP_PASSWORD_HINT}")
-    service = (service or DEFAULT_SERVICE).rstrip("/")
+    service = normalize_service(service)
     async with create_client(tuning or Tuning(), base_url=service) as client:
         session = await create_session(client, handle, app_password.strip())
     return ConnectedAccount(

@@ -21,7 +21,7 @@ from app.auth.pkce import PendingAuthorization
 from app.core.models import Platform
 from app.core.redact import register_secret
 from app.platforms.facebook import DEFAULT_BASE, VERSION
-from app.platforms.http import Tuning, create_client
+from app.platforms.http import Tuning, create_client, describe_transport_error
 from app.platforms.meta import parse_graph_error
 
 AUTHORIZE_URL = f"https://www.facebook.com/{VERSION}/dialog/oauth"
@@ -33,7 +33,7 @@ async def _get(client: httpx.AsyncClient, path: str, what: str, token: str = "",
     try:
         response = await client.get(path, params=params, headers=headers)
     except httpx.HTTPError as exc:
-        raise ConnectionFailed(f"Could not reach Facebook while {what} ({type(exc).__name__}).") from None
+        raise ConnectionFailed(f"Could not reach Facebook while {what}: {describe_transport_error(exc)}.") from None
     if response.status_code != 200:
         error = parse_graph_error(response.content)
         raise ConnectionFailed(f"Facebook refused {what}: {error.shown if error else f'HTTP {response.status_code}'}")

@@ -20,7 +20,7 @@ from app.auth.loopback import code_from_pasted_redirect
 from app.auth.pkce import PendingAuthorization
 from app.core.models import Platform
 from app.core.redact import register_secret
-from app.platforms.http import Tuning, create_client
+from app.platforms.http import Tuning, create_client, describe_transport_error
 from app.platforms.instagram import DEFAULT_BASE, VERSION, token_values
 from app.platforms.meta import parse_graph_error
 
@@ -33,7 +33,7 @@ async def _get(client: httpx.AsyncClient, url: str, what: str, **kwargs: Any) ->
     try:
         response = await client.request(kwargs.pop("method", "GET"), url, **kwargs)
     except httpx.HTTPError as exc:
-        raise ConnectionFailed(f"Could not reach Instagram while {what} ({type(exc).__name__}).") from None
+        raise ConnectionFailed(f"Could not reach Instagram while {what}: {describe_transport_error(exc)}.") from None
     if response.status_code != 200:
         error = parse_graph_error(response.content)
         detail = error.shown if error else f"HTTP {response.status_code}"

@@ -20,7 +20,7 @@ from app.auth.accounts import ConnectedAccount, ConnectionFailed
 from app.auth.loopback import AuthCancelled, LoopbackListener
 from app.core.models import Platform
 from app.core.redact import register_secret
-from app.platforms.http import Tuning, create_client
+from app.platforms.http import Tuning, create_client, describe_transport_error
 from app.platforms.linkedin import DEFAULT_BASE, token_values
 
 AUTH_BASE = "https://www.linkedin.com"
@@ -37,7 +37,7 @@ async def _call(client: httpx.AsyncClient, method: str, url: str, what: str, **k
     try:
         response = await client.request(method, url, **kwargs)
     except httpx.HTTPError as exc:
-        raise ConnectionFailed(f"Could not reach LinkedIn while {what} ({type(exc).__name__}).") from None
+        raise ConnectionFailed(f"Could not reach LinkedIn while {what}: {describe_transport_error(exc)}.") from None
     if response.status_code != 200:
         try:
             body = response.json()

@@ -97,6 +97,7 @@ class LoopbackListener:
         self._server: asyncio.Server | None = None
         self._pending: PendingAuthorization | None = None
         self._result: asyncio.Future[str] | None = None
+        self._connections: set[asyncio.StreamWriter] = set()
         self.port = 0
 
     @property
@@ -149,13 +150,30 @@ class LoopbackListener:
     def _close_server(self) -> None:
         if self._server is not None and self._server.is_serving():
             self._server.close()
+        # Browsers keep idle pre-connected sockets open: end them, so no handler is left waiting
+        # (and cancelled with a traceback when the loop closes).
+        for writer in list(self._connections):
+            writer.transport.abort()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._connections.add(writer)
+        try:
+            await self._answer(reader, writer)
+        except asyncio.CancelledError:
+            writer.transport.abort()  # the loop is closing: drop the connection quietly
+        finally:
+            self._connections.discard(writer)
+        if self._result is not None and self._result.done():
+            self._close_server()
+
+    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10.0)
             status = self._judge(head)
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ConnectionError):
             status = 400
+        if writer.transport.is_closing():
+            return  # closed by us (the sign-in ended) or by the browser: nobody to answer
         if status != 200:
             self.rejected += 1
         with contextlib.suppress(ConnectionError):
@@ -164,8 +182,6 @@ class LoopbackListener:
         writer.close()
         with contextlib.suppress(Exception):
             await writer.wait_closed()
-        if self._result is not None and self._result.done():
-            self._close_server()
 
     def _judge(self, head: bytes) -> int:
         """Check one request and settle the result when it is the awaited answer; return the status."""

@@ -14,9 +14,10 @@ import httpx
 from app.auth.accounts import ConnectedAccount, ConnectionFailed
 from app.auth.loopback import AuthCancelled, LoopbackListener
 from app.auth.pkce import PendingAuthorization
+from app.core.errors import OutpostError
 from app.core.models import Platform
 from app.core.redact import register_secret
-from app.platforms.http import Tuning, create_client
+from app.platforms.http import Tuning, create_client, describe_transport_error, server_address
 
 log = logging.getLogger(__name__)
 
@@ -26,35 +27,36 @@ WEBSITE = "https://github.com/outpost-app/outpost"
 
 
 def normalize_server(server: str) -> str:
-    """`mastodon.social` or `https://mastodon.social/` -> `https://mastodon.social`."""
-    server = server.strip().rstrip("/")
-    if not server:
-        raise ConnectionFailed("Enter your Mastodon server's address, for example mastodon.social.")
-    if "://" not in server:
-        server = "https://" + server
-    parts = urlsplit(server)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ConnectionFailed(f"{server} is not a server address. Use something like mastodon.social.")
-    return f"{parts.scheme}://{parts.netloc}"
+    """`mastodon.social` or `https://mastodon.social/` -> `https://mastodon.social`; ConnectionFailed
+    for anything that is not a web server's address (`not a server!`, `javascript:…`, a bad port)."""
+    try:
+        return server_address(server, what="Mastodon server", example="mastodon.social")
+    except OutpostError as exc:
+        raise ConnectionFailed(str(exc)) from None
 
 
 async def _call(client: httpx.AsyncClient, method: str, url: str, what: str, **kwargs: Any) -> dict[str, Any]:
+    server = str(client.base_url).rstrip("/")
     try:
         response = await client.request(method, url, **kwargs)
     except httpx.HTTPError as exc:
-        raise ConnectionFailed(f"Could not reach the Mastodon server while {what} ({type(exc).__name__}).") from None
+        raise ConnectionFailed(f"Could not reach the Mastodon server while {what}: {describe_transport_error(exc)}.") from None
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
     if response.status_code != 200:
-        try:
-            body = response.json()
-            detail = str(body.get("error_description") or body.get("error") or "")
-        except ValueError:
-            detail = ""
+        detail = str(data.get("error_description") or data.get("error") or "") if isinstance(data, dict) else ""
+        if response.status_code in (404, 405) and not detail:
+            raise ConnectionFailed(f"{server} does not look like a Mastodon server (no {url} there, HTTP "
+                                   f"{response.status_code}). Check the address: it is the part after @ in "
+                                   "your handle, like mastodon.social.")
         raise ConnectionFailed(
-            f"The Mastodon server refused {what} (HTTP {response.status_code}{': ' + detail if detail else ''})."
+            f"The Mastodon server {server} refused {what} (HTTP {response.status_code}{': ' + detail if detail else ''})."
         )
-    data = response.json()
     if not isinstance(data, dict):
-        raise ConnectionFailed(f"The Mastodon server gave an unexpected answer while {what}.")
+        raise ConnectionFailed(f"{server} answered, but not like a Mastodon server, while {what}. Check the address: "
+                               "it is the part after @ in your handle, like mastodon.social.")
     return data
 
 

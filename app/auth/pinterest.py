@@ -17,7 +17,7 @@ from app.auth.accounts import ConnectedAccount, ConnectionFailed
 from app.auth.loopback import AuthCancelled, LoopbackListener
 from app.core.models import Platform
 from app.core.redact import register_secret
-from app.platforms.http import Tuning, create_client
+from app.platforms.http import Tuning, create_client, describe_transport_error
 from app.platforms.pinterest import DEFAULT_BASE, basic_auth, token_values
 
 AUTHORIZE_URL = "https://www.pinterest.com/oauth/"
@@ -34,7 +34,7 @@ async def _call(client: httpx.AsyncClient, method: str, path: str, what: str, **
     try:
         response = await client.request(method, path, **kwargs)
     except httpx.HTTPError as exc:
-        raise ConnectionFailed(f"Could not reach Pinterest while {what} ({type(exc).__name__}).") from None
+        raise ConnectionFailed(f"Could not reach Pinterest while {what}: {describe_transport_error(exc)}.") from None
     if response.status_code != 200:
         try:
             detail = str(response.json().get("message") or "")

@@ -22,7 +22,7 @@ from app.auth.loopback import AuthCancelled, LoopbackListener
 from app.auth.pkce import PendingAuthorization
 from app.core.models import Platform
 from app.core.redact import register_secret
-from app.platforms.http import Tuning, create_client
+from app.platforms.http import Tuning, create_client, describe_transport_error
 from app.platforms.tiktok import DEFAULT_BASE, token_values
 
 AUTHORIZE_URL = "https://www.tiktok.com/v2/auth/authorize/"
@@ -41,7 +41,7 @@ async def _call(client: httpx.AsyncClient, method: str, path: str, what: str, **
     try:
         response = await client.request(method, path, **kwargs)
     except httpx.HTTPError as exc:
-        raise ConnectionFailed(f"Could not reach TikTok while {what} ({type(exc).__name__}).") from None
+        raise ConnectionFailed(f"Could not reach TikTok while {what}: {describe_transport_error(exc)}.") from None
     try:
         body: dict[str, Any] = response.json()
     except ValueError:

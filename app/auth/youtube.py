@@ -20,7 +20,7 @@ from app.auth.accounts import ConnectedAccount, ConnectionFailed
 from app.auth.loopback import AuthCancelled, LoopbackListener
 from app.core.models import Platform
 from app.core.redact import register_secret
-from app.platforms.http import Tuning, create_client
+from app.platforms.http import Tuning, create_client, describe_transport_error
 from app.platforms.youtube import API_BASE, TOKEN_URL, token_values
 
 AUTHORIZE_URL = "https://accounts.google.com/o/oauth2/v2/auth"
@@ -31,7 +31,7 @@ async def _call(client: httpx.AsyncClient, method: str, url: str, what: str, **k
     try:
         response = await client.request(method, url, **kwargs)
     except httpx.HTTPError as exc:
-        raise ConnectionFailed(f"Could not reach Google while {what} ({type(exc).__name__}).") from None
+        raise ConnectionFailed(f"Could not reach Google while {what}: {describe_transport_error(exc)}.") from None
     try:
         body = response.json()
     except ValueError:

@@ -137,14 +137,16 @@ def validate_content(content: PostContent, rules: PlatformRules) -> list[Problem
             break
         pm = measure(part, rules.counting, rules.text_limit, rules.url_weight)
         if not pm.fits:
-            err("text", f"Part {i} of the thread is {pm.excess} over {name}'s limit of {pm.limit}.")
+            err("text", f"Part {i} of the thread has {pm.shown} {rules.counting.description}; {name} allows "
+                        f"{pm.limit}. Shorten it by {pm.excess}.")
     if content.first_comment:
         if not rules.first_comment:
             err("first_comment", f"{name} has no first comment; it will not be posted.", Severity.WARNING)
         else:
             cm = measure(content.first_comment, rules.counting, rules.text_limit, rules.url_weight)
             if not cm.fits:
-                err("first_comment", f"The first comment is {cm.excess} over {name}'s limit.")
+                err("first_comment", f"The first comment has {cm.shown} {rules.counting.description}; {name} "
+                                     f"allows {cm.limit}. Shorten it by {cm.excess}.")
     problems.extend(validate_media(content.media, rules))
     return problems
 

@@ -21,10 +21,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from app.core.language import system_language
 from app.core.models import AccountInfo, Platform, PostContent, Problem
 from app.core.rules import PlatformRules
+
+if TYPE_CHECKING:
+    from app.core.errors import PublishError
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,19 @@ class Reconciliation:
     external_id: str = ""
     url: str = ""
     detail: str = ""
+    # False when the check itself could not reach the platform (transport error, timeout, 5xx, rate
+    # limit): an UNKNOWN then says nothing about the post, and the engine checks again later.
+    platform_answered: bool = True
+
+    @classmethod
+    def check_failed(cls, exc: PublishError) -> Reconciliation:
+        """UNKNOWN because the check itself failed with `exc`; whether the platform answered is read
+        from the error's kind and status (an answer such as 403 or 404 will not change by waiting)."""
+        from app.core.models import ErrorKind
+
+        unanswered = (exc.kind in (ErrorKind.TRANSIENT, ErrorKind.UNKNOWN, ErrorKind.RATE_LIMIT)
+                      or (exc.http_status or 0) >= 500)
+        return cls(ReconcileStatus.UNKNOWN, detail=exc.message, platform_answered=not unanswered)
 
 
 class StepJournal(Protocol):
@@ -88,6 +105,17 @@ class AdapterContext:
     secrets: Secrets
     clock: Callable[[], datetime]
     api_base: Mapping[str, str] = field(default_factory=dict)  # OUTPOST_API_BASE_<PLATFORM> overrides
+    # The language new posts are written in (a BCP-47 tag, "" for unknown): the runtime reads the
+    # "post_language" setting; an account's own "language" setting wins over it.
+    post_language: Callable[[], str] = field(default=lambda: computer_language())
+
+
+def computer_language() -> str:
+    """The language of this computer's locale, as a BCP-47 tag ("" when it names none)."""
+    import locale
+    import os
+
+    return system_language(os.environ, locale.getlocale()[0])
 
 
 def stored_sign_in(context: AdapterContext, account: AccountInfo, *any_of: str) -> dict[str, str]:

@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import io
 import json
 import logging
 import secrets as random
+import struct
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import imagesize
 import regex
 
 from app.auth.accounts import ConnectionFailed
 from app.auth.bluesky import DEFAULT_SERVICE, SignInRefused, create_session
 from app.core.errors import PublishError
+from app.core.language import language_tags
 from app.core.models import AccountInfo, ErrorKind, MediaKind, Platform, PostContent, Problem
 from app.core.rules import PlatformRules, rules_for, validate_content
 from app.core.text import find_urls, graphemes, utf8_offset
@@ -262,11 +266,20 @@ class BlueskyAdapter:
         facets = await self.facets(account, text)
         if facets:
             record["facets"] = facets
+        langs = self.langs(account)
+        if langs:
+            record["langs"] = list(langs)
         if embed:
             record["embed"] = embed
         if reply:
             record["reply"] = {"root": reply[0].strong(), "parent": reply[1].strong()}
         return record
+
+    def langs(self, account: AccountInfo) -> tuple[str, ...]:
+        """The post's languages: the account's own "language" setting, else Outpost's (Settings, default
+        the computer's locale). Bluesky's app filters feeds by them; a wrong tag hides a post."""
+        own = account.settings.get("language")
+        return language_tags(own if isinstance(own, str) and own.strip() else self.context.post_language())
 
     async def facets(self, account: AccountInfo, text: str) -> list[dict[str, Any]]:
         """Links, mentions (resolved to DIDs) and hashtags, indexed in UTF-8 bytes."""
@@ -324,8 +337,9 @@ class BlueskyAdapter:
             if response.status_code != 200:
                 raise bluesky_error(response, create=False, what=f"attachment {i}")
             entry: dict[str, Any] = {"blob": response.json()["blob"], "alt": item.alt_text, "kind": item.kind}
-            if item.width and item.height:
-                entry["aspectRatio"] = {"width": item.width, "height": item.height}
+            size = (item.width, item.height) if item.width and item.height else pixel_size(data)
+            if size is not None:
+                entry["aspectRatio"] = {"width": size[0], "height": size[1]}
             items.append(entry)
         if items[0]["kind"] is MediaKind.VIDEO:
             video: dict[str, Any] = {"$type": "app.bsky.embed.video", "video": items[0]["blob"], "alt": items[0]["alt"]}
@@ -370,7 +384,7 @@ class BlueskyAdapter:
         try:
             found = await self._get(job.account, self._did(job.account), rkey)
         except PublishError as exc:
-            return Reconciliation(ReconcileStatus.UNKNOWN, detail=exc.message)
+            return Reconciliation.check_failed(exc)
         if found is None:
             return Reconciliation(ReconcileStatus.NOT_PUBLISHED, detail=f"no record at {rkey}")
         return Reconciliation(ReconcileStatus.PUBLISHED, external_id=found.uri,
@@ -380,6 +394,16 @@ class BlueskyAdapter:
         for client in self._clients.values():
             await client.aclose()
         self._clients.clear()
+
+
+def pixel_size(data: bytes) -> tuple[int, int] | None:
+    """An image's width and height as shown (EXIF rotation applied) from its header, or None
+    (a video, an unknown format): Bluesky lays out a post without aspectRatio as a square."""
+    try:
+        width, height = imagesize.get(io.BytesIO(data))
+    except (ValueError, OSError, struct.error):
+        return None
+    return (int(width), int(height)) if width > 0 and height > 0 else None
 
 
 def created_at(when: datetime) -> str:

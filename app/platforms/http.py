@@ -6,18 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import ipaddress
 import json
 import logging
 import mimetypes
 import os
+import re
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
-from app.core.errors import PublishError
+from app.core.errors import OutpostError, PublishError
 from app.core.models import ErrorKind
 from app.core.redact import one_line, redact
 from app.platforms.base import PublishJob, StepJournal
@@ -84,6 +87,108 @@ def where(exc: httpx.HTTPError) -> str:
         return "the server"
 
 
+def address_tried(exc: httpx.HTTPError) -> str:
+    """scheme://host[:port] of the failed request: what a person can check, never a path or query."""
+    try:
+        url = exc.request.url
+    except RuntimeError:
+        return "the server"
+    port = f":{url.port}" if url.port else ""
+    return f"{url.scheme}://{url.host}{port}" if url.host else "the server"
+
+
+def describe_transport_error(exc: httpx.HTTPError) -> str:
+    """What went wrong on the wire, in words a person can act on, naming the address tried.
+
+    httpx's own messages carry the errno text ("[Errno 111] Connection refused"); the class name
+    alone ("ConnectError") says nothing to a creator."""
+    address = address_tried(exc)
+    detail = " ".join(_causes(exc)).lower()
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return f"{address} is not a web address Outpost can use: it must start with https:// (or http://)"
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"{address} did not answer in time: check the address and your internet connection"
+    if isinstance(exc, httpx.ConnectError):
+        if "refused" in detail or "errno 111" in detail or "connectionrefusederror" in detail:
+            return f"nothing answered at {address} (connection refused): check the address and port, and that the server runs"
+        if any(s in detail for s in ("name or service not known", "nodename", "getaddrinfo", "no address",
+                                     "temporary failure in name resolution", "name resolution")):
+            return f"the name in {address} could not be found: check its spelling and your internet connection"
+        if any(s in detail for s in ("ssl", "tls", "certificate", "wrong version number")):
+            hint = " If that server uses plain HTTP, write http:// in front of it" if address.startswith("https://") else ""
+            return f"a secure connection to {address} could not be made ({one_line(str(exc))[:120]}).{hint}"
+        if "unreachable" in detail:
+            return f"{address} cannot be reached from this computer (network unreachable): check your connection"
+        return f"could not connect to {address}: check the address and your internet connection"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"{address} took too long to answer"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"{address} closed the connection without a proper answer"
+    return f"the connection to {address} failed ({type(exc).__name__})"
+
+
+def _causes(exc: BaseException) -> list[str]:
+    """The messages down an exception's chain (anyio hides "connection refused" two levels down)."""
+    out: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen and len(out) < 8:
+        seen.add(id(current))
+        out.append(f"{type(current).__name__} {current}")
+        current = current.__cause__ or current.__context__
+    return out
+
+
+def server_address(text: str, *, what: str, example: str) -> str:
+    """`example.social`, `https://example.social/` or `http://127.0.0.1:2583` -> scheme://host[:port].
+
+    A missing scheme means https. Refused with ConnectionFailed-like OutpostError when it is not a
+    web server's address (another scheme, no host, a bad port, spaces or symbols in the name)."""
+    raw = text.strip().rstrip("/")
+    if not raw:
+        raise OutpostError(f"Enter the {what} address, for example {example}.")
+    given_scheme = "://" in raw
+    if not given_scheme:
+        raw = "https://" + raw
+    bad = OutpostError(f"{one_line(text)[:80]!r} is not a {what} address. Use something like {example}.")
+    try:
+        parts = urlsplit(raw)
+    except ValueError:
+        raise bad from None
+    try:
+        port = parts.port
+    except ValueError:
+        if re.fullmatch(r"-?\d+", parts.netloc.rpartition(":")[2]):
+            raise OutpostError(f"{one_line(text)[:80]!r}: the port must be a number from 1 to 65535.") from None
+        raise bad from None
+    host = parts.hostname or ""
+    if parts.scheme not in ("https", "http") or not host or parts.username or parts.password:
+        raise bad
+    try:
+        host = host.encode("idna").decode("ascii")  # münchen.social -> xn--mnchen-3ya.social
+    except UnicodeError:
+        raise bad from None
+    if not _HOST.fullmatch(host) and not _is_ip(host):
+        raise bad
+    if port is not None and not 0 < port < 65536:
+        raise OutpostError(f"{one_line(text)[:80]!r}: the port must be a number from 1 to 65535.")
+    if not given_scheme and (host == "localhost" or (_is_ip(host) and ipaddress.ip_address(host).is_loopback)):
+        parts = parts._replace(scheme="http")  # a server on this computer (a local PDS) speaks plain HTTP
+    netloc = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{netloc}{f':{port}' if port else ''}"
+
+
+_HOST = re.compile(r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?")
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 _NOTHING_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
@@ -99,19 +204,19 @@ def classify(exc: httpx.HTTPError, request_sent_for_create: bool, platform: str 
     if isinstance(exc, _NOTHING_SENT):
         return PublishError(
             ErrorKind.TRANSIENT,
-            f"Could not reach {name} ({type(exc).__name__}); nothing was sent. Outpost will try again.",
+            f"Could not reach {name}: {describe_transport_error(exc)}. Nothing was sent; Outpost will try again.",
             code=type(exc).__name__,
         )
     if request_sent_for_create:
         return PublishError(
             ErrorKind.UNKNOWN,
-            f"{name} did not answer in time ({type(exc).__name__}) after the post was sent; "
+            f"{name} did not answer after the post was sent ({describe_transport_error(exc)}); "
             f"it may or may not have been published. Outpost will check before trying again.",
             code=type(exc).__name__,
         )
     return PublishError(
         ErrorKind.TRANSIENT,
-        f"The connection to {name} failed ({type(exc).__name__}). Outpost will try again.",
+        f"The connection to {name} failed: {describe_transport_error(exc)}. Outpost will try again.",
         code=type(exc).__name__,
     )
 

@@ -177,3 +177,40 @@ async def test_an_answer_naming_another_issuer_is_refused() -> None:
     assert other.status_code == 400 and not waiting.done()
     await _get(f"{pending.redirect_uri}?code=ok&state={pending.state}&iss=https://mastodon.example/")
     assert await waiting == "ok"
+
+
+_IDLE_SOCKETS_SCRIPT = """
+import asyncio, socket, sys
+import httpx
+from app.auth.loopback import LoopbackListener
+
+async def main():
+    listener = LoopbackListener("mastodon", timeout=10)
+    pending = await listener.start()
+    idle = []
+    for _ in range(int(sys.argv[1])):  # a browser's idle pre-connections: open, never a request
+        s = socket.socket()
+        s.setblocking(False)  # the server accepts them on this same loop
+        s.connect_ex(("127.0.0.1", listener.port))
+        idle.append(s)
+    await asyncio.sleep(0.5)
+    waiting = asyncio.create_task(listener.wait())
+    async with httpx.AsyncClient(timeout=5) as client:
+        page = await client.get(f"{pending.redirect_uri}?code=the-code&state={pending.state}")
+    print(page.status_code, await waiting, listener.rejected)
+    for s in idle:
+        s.close()
+
+asyncio.run(main())
+"""
+
+
+def test_idle_browser_connections_close_quietly_when_the_sign_in_completes() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _IDLE_SOCKETS_SCRIPT, "300"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["200", "the-code", "0"]  # idle sockets are not counted as rejected answers
+    assert done.stderr == ""  # was ~20 lines of CancelledError traceback per idle connection

@@ -231,12 +231,36 @@ class FakeBluesky(FakeServer):
                     return "Record/embed/images/image file too large"
                 if "alt" not in image:
                     return "Record/embed/images must have the property alt"
+                problem = _invalid_aspect_ratio(image.get("aspectRatio"))
+                if problem:
+                    return "Record/embed/images/aspectRatio " + problem
+        langs = record.get("langs")
+        if langs is not None:
+            # app.bsky.feed.post#langs: array, maxLength 3, items format "language" (BCP-47)
+            if not isinstance(langs, list) or len(langs) > 3:
+                return "Record/langs must not have more than 3 elements"
+            if not all(isinstance(tag, str) and _LANGUAGE.match(tag) for tag in langs):
+                return "Record/langs must be valid language codes"
         reply = record.get("reply")
         if reply:
             for ref in (reply.get("root"), reply.get("parent")):
                 if not ref or ref.get("uri") not in self.records or self.records[ref["uri"]]["cid"] != ref.get("cid"):
                     return "Record/reply refers to a post that does not exist"
         return ""
+
+
+_LANGUAGE = re.compile(r"^(?:[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*|i-[A-Za-z0-9]{1,8})$")
+
+
+def _invalid_aspect_ratio(value: Any) -> str:
+    """app.bsky.embed.defs#aspectRatio: an object with integer width and height, both at least 1."""
+    if value is None:
+        return ""
+    if not isinstance(value, dict) or set(value) != {"width", "height"}:
+        return "must have exactly the properties width and height"
+    if not all(isinstance(value[k], int) and not isinstance(value[k], bool) and value[k] >= 1 for k in value):
+        return "width and height must be integers of at least 1"
+    return ""
 
 
 def main() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import struct
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,9 +45,19 @@ class Clock:
 
 
 def context(data_dir: Path, *, api_base: dict[str, str] | None = None,
-            clock: Callable[[], datetime] | None = None) -> AdapterContext:
+            clock: Callable[[], datetime] | None = None, post_language: str = "") -> AdapterContext:
     return AdapterContext(data_dir=data_dir, secrets=KeyringSecrets(), clock=clock or (lambda: datetime.now(UTC)),
-                          api_base=api_base or {})
+                          api_base=api_base or {}, post_language=lambda: post_language)
+
+
+def png(width: int, height: int) -> bytes:
+    """A real PNG of `width` x `height` transparent pixels (for sizes read from the file's header)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\0" + b"\0\0\0\0" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def job(account: AccountInfo, content: PostContent, *, key: str = "key-1", attempt_id: int = 1,

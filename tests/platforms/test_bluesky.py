@@ -16,7 +16,7 @@ from app.platforms.base import ReconcileStatus
 from app.platforms.bluesky import BlueskyAdapter, new_tid
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.server import Fault
-from tests.fakes.support import FAST, PNG_1PX, MemoryJournal, context, job
+from tests.fakes.support import FAST, PNG_1PX, MemoryJournal, context, job, png
 
 
 @pytest.fixture
@@ -212,3 +212,58 @@ async def test_a_video_is_uploaded_as_a_blob_and_embedded(adapter, account, blue
     embed = post["value"]["embed"]
     assert embed["$type"] == "app.bsky.embed.video" and embed["alt"] == "a clip"
     assert bluesky_fake.blobs[embed["video"]["ref"]["$link"]]["mimeType"] == "video/mp4"
+
+
+async def test_an_image_carries_its_aspect_ratio_read_from_the_file(adapter, account, bluesky_fake, tmp_path) -> None:
+    # As the CLI and the editor attach it: a path, no pixel size known to Outpost beforehand.
+    wide = tmp_path / "wide.png"
+    wide.write_bytes(png(1200, 675))
+    await adapter.publish(job(account, PostContent("Wide", media=(MediaItem(str(wide), alt_text="a view"),))),
+                          MemoryJournal())
+    [post] = bluesky_fake.published()
+    assert post["value"]["embed"]["images"][0]["aspectRatio"] == {"width": 1200, "height": 675}
+
+
+async def test_an_image_whose_size_cannot_be_read_goes_without_an_aspect_ratio(adapter, account, bluesky_fake,
+                                                                               tmp_path) -> None:
+    odd = tmp_path / "odd.png"
+    odd.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 10)  # a cut-off header
+    await adapter.publish(job(account, PostContent("Odd", media=(MediaItem(str(odd), mime_type="image/png"),))),
+                          MemoryJournal())
+    [post] = bluesky_fake.published()
+    assert "aspectRatio" not in post["value"]["embed"]["images"][0]
+
+
+async def test_every_record_of_a_post_carries_the_post_language(account, bluesky_fake, tmp_path) -> None:
+    adapter = BlueskyAdapter(context(tmp_path, post_language="de_DE.UTF-8"), tuning=FAST)
+    try:
+        await adapter.publish(job(account, PostContent("Hallo", thread=("Zwei",), first_comment="Drei")),
+                              MemoryJournal())
+    finally:
+        await adapter.aclose()
+    assert [r["value"]["langs"] for r in bluesky_fake.published()] == [["de-DE"]] * 3
+
+
+async def test_the_account_language_wins_and_no_language_means_no_langs(account, bluesky_fake, tmp_path) -> None:
+    own = AccountInfo(account.id, Platform.BLUESKY, account.handle, server=account.server,
+                      settings={**account.settings, "language": "ja, en"})
+    adapter = BlueskyAdapter(context(tmp_path, post_language="de"), tuning=FAST)
+    try:
+        await adapter.publish(job(own, PostContent("こんにちは")), MemoryJournal())
+        await adapter.publish(job(account, PostContent("Hallo"), key="k2", attempt_id=2), MemoryJournal())
+    finally:
+        await adapter.aclose()
+    first, second = bluesky_fake.published()
+    assert first["value"]["langs"] == ["ja", "en"] and second["value"]["langs"] == ["de"]
+    silent = BlueskyAdapter(context(tmp_path, post_language="C"), tuning=FAST)  # a POSIX locale names no language
+    try:
+        await silent.publish(job(account, PostContent("plain"), key="k3", attempt_id=3), MemoryJournal())
+    finally:
+        await silent.aclose()
+    assert "langs" not in bluesky_fake.published()[2]["value"]
+
+
+def test_the_first_comment_over_the_limit_says_by_how_much(adapter, account) -> None:
+    [problem] = adapter.validate(PostContent("ok", first_comment="x" * 312), account)
+    assert problem.field == "first_comment"
+    assert "312" in problem.message and "300" in problem.message and "by 12" in problem.message
