@@ -14,6 +14,7 @@ from app.core.text import Measure, measure
 from app.platforms.base import Adapter
 from app.store.views import AccountView
 from app.ui import icons, theme
+from app.ui.editor.flow import FlowLayout
 from app.ui.widgets import clear_layout
 
 AdapterFor = Callable[[Platform], Adapter]
@@ -45,6 +46,16 @@ def problems_for_account(content: PostContent, account: AccountView, adapter_for
     return validate_content(content, rules_for(account.platform))
 
 
+def short_names(accounts: list[AccountView]) -> dict[int, str]:
+    """A short name per account for tabs and counters: the display name, or the handle when two share it."""
+    names = {a.id: a.display_name or a.handle for a in accounts}
+    taken = [names[a.id] for a in accounts]
+    for a in accounts:
+        if taken.count(names[a.id]) > 1:
+            names[a.id] = a.handle if a.handle.startswith("@") or "." in a.handle else "@" + a.handle
+    return names
+
+
 def measure_for(text: str, rules: PlatformRules) -> Measure:
     return measure(text, rules.counting, rules.text_limit, rules.url_weight)
 
@@ -74,18 +85,19 @@ class Counter(QLabel):
 
 
 class CounterBar(QWidget):
-    """One counter per selected account, each with its platform glyph."""
+    """One counter per selected account, each with its platform glyph and, beside others, its name."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.row = QHBoxLayout(self)
-        self.row.setContentsMargins(0, 0, 0, 0)
-        self.row.setSpacing(14)
+        self.row = FlowLayout(self, spacing=(14, 4))
         self.counters: dict[int, Counter] = {}
+        self.names: dict[int, QLabel] = {}
 
     def set_accounts(self, accounts: list[AccountView], adapter_for: AdapterFor | None) -> None:
         clear_layout(self.row)
         self.counters = {}
+        self.names = {}
+        names = short_names(accounts)
         for a in accounts:
             glyph = QLabel()
             glyph.setPixmap(icons.platform_icon(a.platform).pixmap(14, 14))
@@ -95,15 +107,23 @@ class CounterBar(QWidget):
             box = QHBoxLayout()
             box.setSpacing(4)
             box.addWidget(glyph)
+            if len(accounts) > 1:  # one counter needs no name; two Bluesky counters do
+                name = QLabel(_clip(names[a.id]))
+                name.setToolTip(a.label)
+                self.names[a.id] = name
+                box.addWidget(name)
             box.addWidget(counter)
             holder = QWidget()
             holder.setLayout(box)
             box.setContentsMargins(0, 0, 0, 0)
             self.row.addWidget(holder)
-        self.row.addStretch(1)
 
     def update_texts(self, text_for: Callable[[int], str]) -> dict[int, Measure]:
         return {aid: c.update_for(text_for(aid)) for aid, c in self.counters.items()}
+
+
+def _clip(name: str, limit: int = 30) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
 class OverLimitHighlighter(QSyntaxHighlighter):

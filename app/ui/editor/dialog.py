@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -26,24 +28,27 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import OutpostError
-from app.core.models import Platform, PostContent, PostSpec, PostStatus, Problem
+from app.core.models import MediaItem, Platform, PostContent, PostSpec, PostStatus, Problem
 from app.core.recurrence import Recurrence
 from app.core.timeutil import utcnow
 from app.store.views import AccountView, PostView
-from app.ui import icons
+from app.ui import icons, theme
 from app.ui.calendar.timeline import local_wall
+from app.ui.editor.autosave import DraftKeeper, RecoveredDraft, recovered_drafts
 from app.ui.editor.counters import (
     AdapterFor,
     CounterBar,
     OverLimitHighlighter,
     problems_for_account,
     rules_for_account,
+    short_names,
 )
 from app.ui.editor.media import MediaStrip
-from app.ui.editor.preview import PreviewTabs, render_html
+from app.ui.editor.preview import PreviewTabs, render_preview
 from app.ui.editor.schedule import ScheduleFields
 from app.ui.editor.thread import ThreadParts
 from app.ui.qt import timer
+from app.ui.settings import window_settings
 from app.ui.widgets import button, section
 
 if TYPE_CHECKING:
@@ -53,6 +58,7 @@ FIELDS = ("account", "title", "text", "media", "first_comment", "scheduled_at")
 # Platforms that use a title: YouTube's video title, Pinterest's pin title, a Facebook video's title.
 TITLED = frozenset({Platform.YOUTUBE, Platform.PINTEREST, Platform.FACEBOOK})
 TITLE_LIMIT = 100  # YouTube's, the shortest
+AUTOSAVE_MS = 1000  # after the last keystroke: at most a second of writing is ever lost
 
 
 class PostEditor(QDialog):
@@ -69,9 +75,12 @@ class PostEditor(QDialog):
         post: PostView | None = None,
         at: datetime | None = None,
         clock: Callable[[], datetime] = utcnow,
+        data_dir: Path | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        # The data folder holds the autosave and the last media folder; the planner's database is in it.
+        self.data_dir = data_dir if data_dir is not None else Path(planner.db.path).parent
         self.setObjectName("postEditor")
         self.planner = planner
         self.adapter_for = adapter_for
@@ -90,10 +99,21 @@ class PostEditor(QDialog):
         self.setMinimumSize(820, 600)
         self._validate_timer = timer(self, 120, single_shot=True)
         self._validate_timer.timeout.connect(self.refresh)
+        self._autosave_timer = timer(self, AUTOSAVE_MS, single_shot=True)
+        self._autosave_timer.timeout.connect(self.autosave)
+        self._loading = True
+        self._closing_quietly = False
+        self.question: QMessageBox | None = None
+        self.recovered: RecoveredDraft | None = None
+        self.keeper = DraftKeeper(self.data_dir, post.id if post else None)
         self._build()
         self._load(post, at)
         self.touched = post is not None
         self.refresh()
+        self.saved_state = self.state()  # what "unsaved changes" are measured against
+        self._loading = False
+        self._autosave_timer.stop()
+        self._restore_recovered()
 
     def sizeHint(self) -> QSize:
         return QSize(1000, 700)
@@ -164,7 +184,7 @@ class PostEditor(QDialog):
         self.thread_parts.changed.connect(self._thread_edited)
         form.addWidget(self.thread_parts)
         form.addWidget(section("Media"))
-        self.media = MediaStrip()
+        self.media = MediaStrip(window_settings(self.data_dir))
         self.media.changed.connect(self._schedule_refresh)
         form.addWidget(self.media)
         self.media_problems = self._problem_label()
@@ -238,11 +258,36 @@ class PostEditor(QDialog):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
+        outer.addWidget(self._recovered_banner())
         outer.addWidget(split, 1)
         line = QFrame()
         line.setProperty("role", "separator")
         outer.addWidget(line)
         outer.addWidget(footer)
+
+    def _recovered_banner(self) -> QFrame:
+        """Shown when the editor opened with writing recovered from an autosave."""
+        self.banner = QFrame()
+        self.banner.setObjectName("recoveredBanner")
+        pal = self.palette()
+        soft = theme.mix(pal.color(pal.ColorRole.Base), theme.accent(pal), 0.16).name()
+        self.banner.setStyleSheet(f"QFrame#recoveredBanner {{ background: {soft}; "
+                                  f"border-bottom: 1px solid {theme.grid_line(pal).name()}; }}")
+        row = QHBoxLayout(self.banner)
+        row.setContentsMargins(18, 8, 18, 8)
+        row.setSpacing(10)
+        glyph = QLabel()
+        glyph.setPixmap(icons.icon("draft").pixmap(18, 18))
+        row.addWidget(glyph)
+        self.banner_text = QLabel()
+        self.banner_text.setWordWrap(True)
+        row.addWidget(self.banner_text, 1)
+        self.discard_recovered_button = button("Discard it", flat=True)
+        self.discard_recovered_button.setToolTip("Go back to what was saved and delete the recovered writing")
+        self.discard_recovered_button.clicked.connect(self.discard_recovered)
+        row.addWidget(self.discard_recovered_button)
+        self.banner.setVisible(False)
+        return self.banner
 
     @staticmethod
     def _problem_label() -> QLabel:
@@ -254,23 +299,61 @@ class PostEditor(QDialog):
 
     def _load(self, post: PostView | None, at: datetime | None) -> None:
         if post is not None:
-            chosen = {t.account_id for t in post.targets}
-            self.media.set_items(post.media)
-            self.title.setText(post.title)
-            self.thread_parts.set_parts(post.thread)
-            self.first_comment.setPlainText(post.first_comment)
-            self.schedule.set_instant(post.scheduled_at)
-            self.schedule.set_recurrence(Recurrence.from_dict(post.recurrence))
-        else:
-            default = self.planner.default_account_id()
-            chosen = {default} if default is not None else set()
-            self.schedule.set_instant(at if at is not None else ScheduleFields.next_slot(self.clock(), self.tz))
+            self.apply_state({
+                "accounts": [t.account_id for t in post.targets], "text": post.text,
+                "overrides": {str(k): v for k, v in post.overrides.items()}, "title": post.title,
+                "thread": list(post.thread), "media": [m.to_dict() for m in post.media],
+                "first_comment": post.first_comment,
+                "scheduled_at": post.scheduled_at.isoformat() if post.scheduled_at else None,
+                "recurrence": post.recurrence,
+            })
+            return
+        default = self.planner.default_account_id()
+        when = at if at is not None else ScheduleFields.next_slot(self.clock(), self.tz)
+        self.apply_state({"accounts": [default] if default is not None else [], "text": "",
+                          "scheduled_at": when.isoformat()})
+
+    def state(self) -> dict[str, Any]:
+        """Everything written so far, as plain JSON values: what the autosave keeps."""
+        rec = self.schedule.recurrence()
+        when = self.schedule.instant()
+        return {
+            "accounts": [a.id for a in self.selected_accounts()],
+            "text": self.shared_text,
+            "overrides": {str(k): v for k, v in sorted(self.overrides.items())},
+            "title": self.title.text(),
+            "thread": list(self.thread_parts.values()),
+            "media": [m.to_dict() for m in self.media.items()],
+            "first_comment": self.first_comment.toPlainText(),
+            "scheduled_at": when.isoformat() if when else None,
+            "recurrence": rec.to_dict() if rec.repeats else None,
+        }
+
+    def apply_state(self, state: dict[str, Any]) -> None:
+        """Fill every field from `state` (the form `state()` returns); unknown accounts are left out."""
+        chosen = {int(a) for a in state.get("accounts") or [] if isinstance(a, int)}
+        self.shared_text = str(state.get("text") or "")
+        overrides = state.get("overrides") or {}
+        self.overrides = {int(k): str(v) for k, v in overrides.items() if str(k).isdigit()}
+        self.title.setText(str(state.get("title") or ""))
+        self.thread_parts.set_parts(tuple(str(t) for t in state.get("thread") or []))
+        self.media.set_items(tuple(MediaItem.from_dict(m) for m in state.get("media") or [] if isinstance(m, dict)))
+        self.first_comment.setPlainText(str(state.get("first_comment") or ""))
+        when = state.get("scheduled_at")
+        self.schedule.set_instant(datetime.fromisoformat(when) if isinstance(when, str) else None)
+        recurrence = state.get("recurrence")
+        self.schedule.set_recurrence(Recurrence.from_dict(recurrence if isinstance(recurrence, dict) else None))
         for aid, b in self.account_buttons.items():
             b.blockSignals(True)
             b.setChecked(aid in chosen)
             b.blockSignals(False)
+        self.text_tabs.blockSignals(True)
+        self.text_tabs.setCurrentIndex(0)
+        self.text_tabs.blockSignals(False)
         self._accounts_changed()
-        self.text.setPlainText(self.shared_text)
+
+    def has_unsaved_changes(self) -> bool:
+        return self.state() != self.saved_state
 
     # -- state ----------------------------------------------------------------------------------
     def selected_accounts(self) -> list[AccountView]:
@@ -314,8 +397,9 @@ class PostEditor(QDialog):
             self.text_tabs.removeTab(0)
         self.text_tabs.addTab("All accounts")
         self.text_tabs.setTabData(0, None)
+        names = short_names(accounts)
         for a in accounts:
-            i = self.text_tabs.addTab(icons.platform_icon(a.platform), _label(a))
+            i = self.text_tabs.addTab(icons.platform_icon(a.platform), names[a.id].replace("&", "&&"))
             self.text_tabs.setTabData(i, a.id)
             self.text_tabs.setTabToolTip(i, f"Text for {a.label} only")
         index = next((i for i in range(self.text_tabs.count()) if self.text_tabs.tabData(i) == current), 0)
@@ -330,6 +414,7 @@ class PostEditor(QDialog):
         self.title_section.setVisible(titled)
         self.title.setVisible(titled)
         self._tab_changed(self.text_tabs.currentIndex())
+        self._content_changed()
 
     def _tab_changed(self, _index: int) -> None:
         account = self.current_account()
@@ -373,6 +458,11 @@ class PostEditor(QDialog):
 
     def _schedule_refresh(self) -> None:
         self._validate_timer.start()
+        self._content_changed()
+
+    def _content_changed(self) -> None:
+        if not self._loading:
+            self._autosave_timer.start()  # restarted by each keystroke: written a second after typing stops
 
     def _title_edited(self) -> None:
         self.touched = True
@@ -423,8 +513,8 @@ class PostEditor(QDialog):
         stamp = local_wall(when, self.tz).strftime("%d %b %H:%M") if when else "draft"
         for a in self.selected_accounts():
             m = self.counters.counters[a.id].result
-            self.preview.update_preview(a, render_html(a, self.text_for(a.id), m.over_from, spec.media,
-                                                       spec.first_comment, stamp, thread=spec.thread))
+            self.preview.update_preview(a, render_preview(a, self.text_for(a.id), m.over_from, spec.media,
+                                                          spec.first_comment, stamp, thread=spec.thread))
         blocking = any(p.is_error for p in self.problems)
         self.schedule_button.setEnabled(not blocking and spec.scheduled_at is not None)
         self.publish_button.setEnabled(not any(p.is_error and p.field != "scheduled_at" for p in self.problems))
@@ -471,9 +561,128 @@ class PostEditor(QDialog):
             self._show_error(str(exc))
             return None
         self._show_error("")
+        self._autosave_timer.stop()
+        self.keeper.remove()  # saved: nothing left to recover
+        self.saved_state = self.state()
         self.saved.emit(post_id)
         self.accept()
         return post_id
+
+    # -- unsaved writing ------------------------------------------------------------------------
+    def autosave(self) -> None:
+        """Write the unsaved writing to the data folder now (or remove the file when nothing is unsaved)."""
+        self._autosave_timer.stop()
+        if self.has_unsaved_changes():
+            self.keeper.save(self.state(), self.clock())
+        else:
+            self.keeper.remove()
+
+    def reject(self) -> None:
+        """Cancel, Esc and the close button: ask first when something would be lost."""
+        if self._closing_quietly:  # the app is closing the editor (quit): keep the writing for next time
+            self.autosave()
+            super().reject()
+            return
+        if not self.has_unsaved_changes():
+            self._autosave_timer.stop()
+            self.keeper.remove()
+            super().reject()
+            return
+        self.autosave()  # whatever happens to the question, the writing is on disk
+        self.ask_about_unsaved_changes()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        # close() from code (the window quitting) cannot wait for an answer; a click on the title bar can.
+        self._closing_quietly = not event.spontaneous()
+        try:
+            super().closeEvent(event)
+        finally:
+            self._closing_quietly = False
+
+    def done(self, result: int) -> None:
+        self._autosave_timer.stop()
+        self.keeper.release()  # a file still there from now on is recovered by the next editor
+        if self.question is not None:
+            self.question.done(0)
+        super().done(result)
+
+    def ask_about_unsaved_changes(self) -> QMessageBox:
+        """Save / Discard / Keep editing, as a sheet over this editor (never a blocking exec())."""
+        if self.question is not None and self.question.isVisible():
+            self.question.raise_()
+            return self.question
+        keeps_schedule = self.post is not None and self.post.status is PostStatus.SCHEDULED
+        box = QMessageBox(self)
+        box.setObjectName("unsavedQuestion")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Unsaved changes")
+        box.setText("Save the changes to this post?" if self.post else "Save this post as a draft?")
+        box.setInformativeText("Scheduled posts keep their time when you save changes." if keeps_schedule
+                               else "A draft waits in the sidebar until you give it a time.")
+        save = box.addButton("Save changes" if keeps_schedule else "Save draft", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep editing", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(save)
+        save.setProperty("primary", True)
+        box.setEscapeButton(keep)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+
+        def answered(_result: int) -> None:
+            clicked = box.clickedButton()
+            self.question = None
+            if clicked is save:
+                self.submit("schedule" if keeps_schedule else "draft")  # a refusal stays in view, editor open
+            elif clicked is discard:
+                self._autosave_timer.stop()
+                self.keeper.remove()
+                self.saved_state = self.state()
+                super(PostEditor, self).reject()
+
+        box.finished.connect(answered)
+        self.question = box
+        box.open()
+        return box
+
+    def _restore_recovered(self) -> None:
+        """Offer, once, writing an earlier editor autosaved for this post (or a new one) and never saved."""
+        found = next((d for d in recovered_drafts(self.data_dir) if self._recovers(d)), None)
+        if found is None:
+            return
+        self.keeper.adopt(found)
+        self.recovered = found
+        self._loading = True
+        self.apply_state(found.state)
+        self._loading = False
+        self.touched = True
+        self.refresh()
+        stamp = local_wall(found.saved_at, self.tz).strftime("%a %d %b %H:%M")
+        gone = found.post_id is not None and self.post is None
+        self.banner_text.setText(
+            f"<b>Restored what you were writing</b> (autosaved {stamp}, not saved yet). "
+            + ("Its post has since gone out or been deleted: saving makes a new post." if gone
+               else "Save it, or discard it to go back to what was saved."))
+        self.banner.setVisible(True)
+
+    def _recovers(self, draft: RecoveredDraft) -> bool:
+        if self.post is not None:
+            return draft.post_id == self.post.id
+        if draft.post_id is None:
+            return True
+        try:  # an edit whose post was published or deleted since: offered as a new post
+            return not is_editable(self.planner.post(draft.post_id))
+        except OutpostError:
+            return True
+
+    def discard_recovered(self) -> None:
+        """Back to the saved post (or an empty one), and the recovered writing deleted."""
+        self._loading = True
+        self.apply_state(self.saved_state)
+        self._loading = False
+        self.refresh()
+        self._autosave_timer.stop()
+        self.keeper.remove()
+        self.recovered = None
+        self.banner.setVisible(False)
 
 
     def _show_error(self, message: str) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import mimetypes
+import os
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QImageReader, QPixmap
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSettings, QSize, QStandardPaths, Qt, Signal
+from PySide6.QtGui import QIcon, QImage, QImageReader, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -19,11 +20,51 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.models import MediaItem, MediaKind
+from app.store.files import read_head, read_regular_file
 from app.ui import icons
 from app.ui.widgets import button
 
 THUMB = 72
 ROLE = Qt.ItemDataRole.UserRole
+MAX_IMAGE_BYTES = 64 * 1024 * 1024  # above every platform's image limit; a thumbnail never reads more
+HEAD_BYTES = 512 * 1024  # enough for an image's dimensions past a large EXIF block
+FOLDER_KEY = "editor/media_folder"
+_IMAGES: dict[tuple[str, int, int, int], QImage] = {}  # (path, mtime, size, side): refreshes re-use it
+
+
+def _reader(data: bytes) -> tuple[QImageReader, QBuffer]:
+    buffer = QBuffer()
+    buffer.setData(QByteArray(data))
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    return QImageReader(buffer), buffer  # the buffer must outlive the reader's reads
+
+
+def load_image(source: str, side: int) -> QImage | None:
+    """The local picture at `source` scaled to fit side x side, read only if it is a regular file; else None."""
+    try:
+        info = os.stat(source)
+    except (OSError, ValueError):
+        return None
+    key = (source, info.st_mtime_ns, info.st_size, side)
+    cached = _IMAGES.get(key)
+    if cached is not None:
+        return cached
+    try:
+        data = read_regular_file(source, MAX_IMAGE_BYTES)
+    except OSError:  # FileRefused included: a pipe or a device is never opened for reading
+        return None
+    reader, _buffer = _reader(data)
+    reader.setAutoTransform(True)
+    dims = reader.size()
+    if dims.isValid() and (dims.width() > side or dims.height() > side):
+        reader.setScaledSize(dims.scaled(QSize(side, side), Qt.AspectRatioMode.KeepAspectRatio))
+    image = reader.read()
+    if image.isNull():
+        return None
+    if len(_IMAGES) >= 64:
+        _IMAGES.clear()
+    _IMAGES[key] = image
+    return image
 
 
 def media_from_source(source: str, alt_text: str = "") -> MediaItem:
@@ -39,7 +80,11 @@ def media_from_source(source: str, alt_text: str = "") -> MediaItem:
         except OSError:
             size = None
         if kind is not MediaKind.VIDEO:
-            reader = QImageReader(str(path))
+            try:
+                head, _size = read_head(path, HEAD_BYTES)
+            except OSError:
+                head = b""
+            reader, _buffer = _reader(head)
             dims = reader.size()
             if dims.isValid():
                 width, height = dims.width(), dims.height()
@@ -49,22 +94,29 @@ def media_from_source(source: str, alt_text: str = "") -> MediaItem:
 
 def _thumbnail(item: MediaItem) -> QIcon:
     if not item.is_url and item.kind is not MediaKind.VIDEO:
-        reader = QImageReader(item.source)
-        reader.setAutoTransform(True)
-        dims = reader.size()
-        if dims.isValid():
-            reader.setScaledSize(dims.scaled(QSize(THUMB * 2, THUMB * 2), Qt.AspectRatioMode.KeepAspectRatio))
-        image = reader.read()
-        if not image.isNull():
+        image = load_image(item.source, THUMB * 2)
+        if image is not None:
             return QIcon(QPixmap.fromImage(image))
     return icons.icon("link" if item.is_url else ("play" if item.kind is MediaKind.VIDEO else "image"))
+
+
+def start_folder(settings: QSettings | None) -> str:
+    """Where "Add file…" opens: the folder files were last added from, else Pictures, else home."""
+    last = settings.value(FOLDER_KEY, "") if settings is not None else ""
+    if isinstance(last, str) and last and Path(last).is_dir():
+        return last
+    pictures = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
+    if pictures and Path(pictures).is_dir():
+        return pictures
+    return str(Path.home())
 
 
 class MediaStrip(QWidget):
     changed = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.settings = settings  # remembers the last folder files came from
         self.list = QListWidget()
         self.list.setViewMode(QListView.ViewMode.IconMode)
         self.list.setFlow(QListView.Flow.LeftToRight)
@@ -155,12 +207,15 @@ class MediaStrip(QWidget):
         dialog = QFileDialog(self, "Add images or videos")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
         dialog.setNameFilter("Images and videos (*.jpg *.jpeg *.png *.gif *.webp *.mp4 *.mov)")
+        dialog.setDirectory(start_folder(self.settings))  # never the folder Outpost happened to start in
         dialog.filesSelected.connect(self._add_files)
         dialog.open()
 
     def _add_files(self, files: list[str]) -> None:
         for f in files:
             self.add(f)
+        if files and self.settings is not None:
+            self.settings.setValue(FOLDER_KEY, str(Path(files[0]).parent))
 
     def _ask_url(self) -> None:
         dialog = QInputDialog(self)

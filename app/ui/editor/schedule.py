@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from PySide6.QtCore import QDate, QTime, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
+    QDateTimeEdit,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -18,9 +20,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.recurrence import WEEKDAY_NAMES, MonthEndPolicy, Recurrence, RepeatKind
+from app.core.recurrence import WEEKDAY_LABELS, WEEKDAY_NAMES, MonthEndPolicy, Recurrence, RepeatKind
 from app.core.timeutil import localize
 from app.ui.calendar.timeline import local_wall
+
+
+class TimeField(QTimeEdit):
+    """HH:mm that also takes a time typed over a selection of the whole field ("20:00", "2000", "8:30").
+
+    A plain QTimeEdit drops digits typed while more than one section is selected (select-all, then
+    type): it cannot fit "2" into "HH:mm". Here typing over such a selection starts again at the hours.
+    """
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        selected = self.lineEdit().selectedText()
+        if event.text().isdigit() and len(selected) > len(self.sectionText(self.currentSection())):
+            self.setTime(QTime(self.time().hour(), 0))  # "20" alone means 20:00, not 20 and the old minutes
+            self.setCurrentSection(QDateTimeEdit.Section.HourSection)
+            self.setSelectedSection(QDateTimeEdit.Section.HourSection)
+        super().keyPressEvent(event)
 
 
 class ScheduleFields(QWidget):
@@ -32,7 +50,7 @@ class ScheduleFields(QWidget):
         self.date = QDateEdit()
         self.date.setCalendarPopup(True)
         self.date.setDisplayFormat("ddd d MMM yyyy")
-        self.time = QTimeEdit()
+        self.time = TimeField()
         self.time.setDisplayFormat("HH:mm")
         self.time.setMinimumWidth(80)
         self.date.setMinimumWidth(150)
@@ -53,11 +71,16 @@ class ScheduleFields(QWidget):
             b = QToolButton()
             b.setText(name[:2].title())
             b.setCheckable(True)
-            b.setFixedWidth(32)
+            b.setToolTip(WEEKDAY_LABELS[i])
             b.toggled.connect(lambda _on: self.changed.emit())
             b.setProperty("weekday", i)
             self.weekdays.append(b)
             days.addWidget(b)
+        for b in self.weekdays:
+            b.ensurePolished()  # the style sheet's padding is part of the width each label needs
+        widest = max(b.sizeHint().width() for b in self.weekdays)
+        for b in self.weekdays:
+            b.setMinimumWidth(widest)  # even buttons, none narrower than its "We"
         days.addStretch(1)
         self.days_box = QWidget()
         self.days_box.setLayout(days)
