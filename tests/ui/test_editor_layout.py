@@ -132,3 +132,19 @@ def test_add_file_opens_in_pictures_or_home_then_in_the_last_folder(qtbot, runti
     again = later.media.findChild(QFileDialog)
     assert again is not None and again.directory().absolutePath() == QDir(str(shoot)).absolutePath()
     again.reject()
+
+
+def test_at_the_smallest_size_the_footer_fields_and_buttons_never_overlap(qtbot, runtime) -> None:
+    editor = _editor(qtbot, runtime)
+    editor.schedule.set_recurrence(Recurrence(RepeatKind.WEEKLY, (0, 2)))
+    editor.resize(editor.minimumSize())
+    qtbot.waitUntil(lambda: editor.width() == editor.minimumWidth() and editor.schedule.days_box.isVisible())
+    s = editor.schedule
+    parts = [s.date, s.time, s.zone, s.undated, s.repeat, *s.weekdays, editor.cancel_button, editor.draft_button,
+             editor.publish_button, editor.schedule_button]
+    qtbot.waitUntil(lambda: all(w.width() >= w.minimumSizeHint().width() for w in parts))
+    rects = [(w, w.rect().translated(w.mapTo(editor, w.rect().topLeft()))) for w in parts]
+    for i, (a, ra) in enumerate(rects):
+        assert editor.rect().contains(ra), a
+        for b, rb in rects[i + 1:]:
+            assert not ra.intersects(rb), (a, b)

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QPalette, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -230,9 +231,12 @@ class PostEditor(QDialog):
         self.error.setWordWrap(True)
         self.error.setVisible(False)
         footer_rows.addWidget(self.error)
-        fl = QHBoxLayout()
-        fl.setSpacing(8)
-        when = QVBoxLayout()
+        self.footer_grid = QGridLayout()
+        self.footer_grid.setHorizontalSpacing(8)
+        self.footer_grid.setVerticalSpacing(8)
+        self.when_box = QWidget()
+        when = QVBoxLayout(self.when_box)
+        when.setContentsMargins(0, 0, 0, 0)
         when.setSpacing(4)
         when_label = QLabel("&WHEN")
         when_label.setProperty("role", "section")
@@ -240,14 +244,21 @@ class PostEditor(QDialog):
         when.addWidget(when_label)
         when.addWidget(self.schedule)
         when.addWidget(self.when_problems)
-        fl.addLayout(when, 1)
-        footer_rows.addLayout(fl)
+        self.footer_grid.addWidget(self.when_box, 0, 0)
+        self.footer_grid.setColumnStretch(0, 1)
+        footer_rows.addLayout(self.footer_grid)
         self.cancel_button = button("Cancel")
         self.draft_button = button("Save draft", "draft")
         self.publish_button = button("Publish now", "send")
         self.schedule_button = button("Schedule", "clock", primary=True)
+        self.action_row = QWidget()
+        row_layout = QHBoxLayout(self.action_row)
+        row_layout.setContentsMargins(0, 0, 0, 0)
+        row_layout.setSpacing(8)
         for footer_button in (self.cancel_button, self.draft_button, self.publish_button, self.schedule_button):
-            fl.addWidget(footer_button, 0, Qt.AlignmentFlag.AlignBottom)
+            row_layout.addWidget(footer_button)
+        self.footer_wide: bool | None = None
+        self._arrange_footer()
         self.cancel_button.clicked.connect(self.reject)
         self.draft_button.clicked.connect(lambda: self.submit("draft"))
         self.publish_button.clicked.connect(lambda: self.submit("publish"))
@@ -269,10 +280,7 @@ class PostEditor(QDialog):
         """Shown when the editor opened with writing recovered from an autosave."""
         self.banner = QFrame()
         self.banner.setObjectName("recoveredBanner")
-        pal = self.palette()
-        soft = theme.mix(pal.color(pal.ColorRole.Base), theme.accent(pal), 0.16).name()
-        self.banner.setStyleSheet(f"QFrame#recoveredBanner {{ background: {soft}; "
-                                  f"border-bottom: 1px solid {theme.grid_line(pal).name()}; }}")
+        self._style_banner()
         row = QHBoxLayout(self.banner)
         row.setContentsMargins(18, 8, 18, 8)
         row.setSpacing(10)
@@ -288,6 +296,34 @@ class PostEditor(QDialog):
         row.addWidget(self.discard_recovered_button)
         self.banner.setVisible(False)
         return self.banner
+
+    def _style_banner(self) -> None:
+        pal = self.palette()
+        soft = theme.mix(pal.color(QPalette.ColorRole.Base), pal.color(QPalette.ColorRole.Highlight), 0.16).name()
+        self.banner.setStyleSheet(f"QFrame#recoveredBanner {{ background: {soft}; "
+                                  f"border-bottom: 1px solid {theme.grid_line(pal).name()}; }}")
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "banner"):
+            self._style_banner()  # the theme switched while the editor was open
+
+    def _arrange_footer(self) -> None:
+        """The buttons beside the date when both fit, else on their own row: nothing squeezed or overlapped."""
+        margins = 36 + self.footer_grid.horizontalSpacing()
+        wide = self.width() >= self.when_box.minimumSizeHint().width() + self.action_row.sizeHint().width() + margins
+        if wide == self.footer_wide:
+            return
+        self.footer_wide = wide
+        self.footer_grid.removeWidget(self.action_row)
+        if wide:
+            self.footer_grid.addWidget(self.action_row, 0, 1, Qt.AlignmentFlag.AlignBottom)
+        else:
+            self.footer_grid.addWidget(self.action_row, 1, 0, 1, 2, Qt.AlignmentFlag.AlignRight)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._arrange_footer()
+        super().resizeEvent(event)
 
     @staticmethod
     def _problem_label() -> QLabel:
@@ -459,6 +495,7 @@ class PostEditor(QDialog):
     def _schedule_refresh(self) -> None:
         self._validate_timer.start()
         self._content_changed()
+        self._arrange_footer()  # a weekly or monthly row needs more width than "Does not repeat"
 
     def _content_changed(self) -> None:
         if not self._loading:
