@@ -139,12 +139,15 @@ class MediaPreview(QWidget):
         base, text = pal.color(QPalette.ColorRole.Base), pal.color(QPalette.ColorRole.Text)
         for i, rect in enumerate(self.rects()):
             item, image = self.media[i], self.images[i]
+            more = i == SHOWN_MEDIA - 1 and len(self.media) > SHOWN_MEDIA  # this tile says "+N" instead
             path = QPainterPath()
             path.addRoundedRect(QRectF(rect), 8, 8)
             painter.save()
             painter.setClipPath(path)
             if image is not None:
                 painter.drawImage(rect, image, _cover(image, rect))
+            elif more:
+                painter.fillRect(rect, theme.mix(base, text, 0.35))
             else:
                 painter.fillRect(rect, theme.mix(base, text, 0.10))
                 glyph = "link" if item.is_url else "play" if item.kind is MediaKind.VIDEO else "image"
@@ -155,9 +158,9 @@ class MediaPreview(QWidget):
                 label = painter.fontMetrics().elidedText(_name(item), Qt.TextElideMode.ElideMiddle, rect.width() - 12)
                 painter.drawText(rect.adjusted(6, side // 2 + 8, -6, 0), Qt.AlignmentFlag.AlignHCenter
                                  | Qt.AlignmentFlag.AlignVCenter, label)
-            if item.alt_text:
+            if item.alt_text and not more:
                 _badge(painter, rect, "ALT")
-            if i == SHOWN_MEDIA - 1 and len(self.media) > SHOWN_MEDIA:
+            if more:
                 painter.fillRect(rect, QColor(0, 0, 0, 120))
                 painter.setPen(QColor("white"))
                 font = painter.font()
