@@ -97,6 +97,11 @@ def with_repeats(planner: Planner, start: datetime, end: datetime, posts: list[P
     return merged
 
 
+def posts_with_repeats(planner: Planner, start: datetime, end: datetime, **filters: Any) -> list[PostView]:
+    """What a calendar page shows: Planner.posts_between and the coming occurrences, by time."""
+    return with_repeats(planner, start, end, planner.posts_between(start, end, **filters), **filters)
+
+
 def _heads(s: Session) -> dict[str, Post]:
     """Per series, its stored occurrence that carries the rule and is still to publish."""
     rows = s.scalars(select(Post).where(Post.series_id.is_not(None), Post.status == PostStatus.SCHEDULED.value)

@@ -207,6 +207,9 @@ class MainWindow(QMainWindow):
         view.clock = self.clock  # type: ignore[attr-defined]
         self._views[name] = view
         self.stack.addWidget(view)
+        from app.ui.calendar.repeats import connect_repeats  # asks: this one, the following or all?
+
+        connect_repeats(self, view)
         if isinstance(view, CalendarCanvas):
             view.go_today()
             view.moveRequested.connect(self.move_posts)
@@ -430,7 +433,9 @@ class MainWindow(QMainWindow):
                 self._prefetch_timer.start()
             elif hasattr(view, "query"):
                 start, end = view.visible_range()
-                view.set_posts(self.planner.posts_between(start, end, **view.query()))
+                from app.engine.series import posts_with_repeats
+
+                view.set_posts(posts_with_repeats(self.planner, start, end, **view.query()))
             elif hasattr(view, "set_events"):
                 view.set_events(self.planner.events(200))
             if hasattr(view, "step_page"):
@@ -457,7 +462,9 @@ class MainWindow(QMainWindow):
     def _posts_in(self, span: tuple[datetime, datetime]) -> list[PostView]:
         posts = self._range_cache.get(span)
         if posts is None:
-            posts = self._range_cache[span] = self.planner.posts_between(*span)
+            from app.engine.series import posts_with_repeats  # the posts and the series' coming occurrences
+
+            posts = self._range_cache[span] = posts_with_repeats(self.planner, *span)
         return posts
 
     def _prefetch(self) -> None:
@@ -596,6 +603,8 @@ class MainWindow(QMainWindow):
             elif name == "retry":
                 self.planner.retry(post_id)
                 self.toast.show_message("Trying again now.")
+            elif name == "cancel" and _offer_series_cancel(self, post_id):
+                return  # a repeating post: the question that opened decides which occurrences
             elif name == "cancel":
                 self.planner.cancel(post_id)
                 self.toast.show_message("Cancelled: it will not be published.")
@@ -812,6 +821,12 @@ class MainWindow(QMainWindow):
         self._unsubscribe()
         for editor in list(self.editors):
             editor.close()
+
+
+def _offer_series_cancel(window: MainWindow, post_id: int) -> bool:
+    from app.ui.calendar.repeats import actions_for
+
+    return actions_for(window).offer_cancel(post_id)
 
 
 def _module_exists(name: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
 
 from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -28,9 +29,11 @@ from PySide6.QtWidgets import (
 
 from app.core.models import Platform, PostStatus
 from app.core.timeutil import utcnow
+from app.engine.repeat import Repeat, in_series, repeats_live
 from app.store.views import AccountView, PostView
 from app.ui import icons, theme
 from app.ui.calendar.chips import chip_font
+from app.ui.calendar.thumbs import paint_media, thumbnails
 from app.ui.calendar.timeline import first_words, local_wall, range_utc
 from app.ui.qt import timer
 
@@ -55,6 +58,7 @@ class _AgendaList(QAbstractScrollArea):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.verticalScrollBar().valueChanged.connect(lambda _v: self.viewport().update())
+        thumbnails().on_ready(self.viewport().update)
 
     def set_rows(self, rows: list[tuple[str, object]]) -> None:
         self.rows = rows
@@ -168,12 +172,16 @@ class _AgendaList(QAbstractScrollArea):
                 p.fillRect(row, theme.mix(base, theme.accent(pal), 0.16))
             p.setPen(QPen(line, 1))
             p.drawLine(row.bottomLeft(), row.bottomRight())
+            repeat = isinstance(value, Repeat)
+            ink = theme.mix(text, base, 0.35) if repeat else text  # a coming repeat, not stored: lighter
             p.setFont(bold)
-            p.setPen(text)
+            p.setPen(ink)
             when = local_wall(value.scheduled_at, tz).strftime("%H:%M") if value.scheduled_at else "—"
             p.drawText(QRectF(16, top, 52, h), Qt.AlignmentFlag.AlignVCenter, when)
             color = theme.status_color(value.status)
             pill_text = theme.STATUS_LABELS[value.status]
+            if repeat:
+                color, pill_text = muted, "Repeats"
             p.setFont(small)
             fm = QFontMetrics(small)
             pill = QRectF(72, top + (h - 18) / 2, fm.horizontalAdvance(pill_text) + 16, 18)
@@ -189,20 +197,33 @@ class _AgendaList(QAbstractScrollArea):
                 icons.paint_platform(p, platform, QRectF(x, top + (h - 16) / 2, 16, 16))
                 x += 20
             x = max(x + 8, 72 + 112 + 88)
+            right = width - 16
+            if value.media:
+                thumb = QRectF(right - 40, top + (h - 40) / 2, 40, 40)
+                paint_media(p, thumb, value, muted, picture=True)
+                right -= 52
             p.setFont(self.font())
-            p.setPen(text)
-            avail = int(width - x - 16)
+            p.setPen(ink)
+            avail = int(right - x)
             words = first_words(value.text or value.title or "(no text)", 400)
             p.drawText(QRectF(x, top + 7, avail, 20), Qt.AlignmentFlag.AlignVCenter,
                        QFontMetrics(self.font()).elidedText(words, Qt.TextElideMode.ElideRight, avail))
             p.setFont(small)
             p.setPen(muted)
             detail = ", ".join(t.account_label for t in value.targets)
+            detail_x = x
+            if repeats_live(value) and value.recurrence and not value.errors:
+                from app.core.recurrence import Recurrence
+
+                icons.icon("repeat", muted).paint(p, QRectF(x, top + 30, 12, 12).toRect())
+                detail_x += 16
+                detail = f"{Recurrence.from_dict(value.recurrence).describe()} · {detail}"
             if value.errors:
                 p.setPen(theme.status_color_refused())
                 detail = value.errors[0]
-            p.drawText(QRectF(x, top + 27, avail, 18), Qt.AlignmentFlag.AlignVCenter,
-                       fm.elidedText(detail, Qt.TextElideMode.ElideRight, avail))
+            room = int(right - detail_x)
+            p.drawText(QRectF(detail_x, top + 27, room, 18), Qt.AlignmentFlag.AlignVCenter,
+                       fm.elidedText(detail, Qt.TextElideMode.ElideRight, room))
         p.end()
 
 
@@ -259,11 +280,29 @@ class AgendaView(QWidget):
         self.search.textChanged.connect(lambda _t: self._debounce.start())
         for combo in (self.account_filter, self.platform_filter, self.status_filter):
             combo.currentIndexChanged.connect(lambda _i: self.rangeChanged.emit())
-        self.list.activated.connect(self.postActivated.emit)
-        self.list.selectionChanged.connect(self.selectionChanged.emit)
+        self.repeats: Any = None  # the window's series questions (app.ui.calendar.repeats)
+        self.list.activated.connect(self.activate)
+        self.list.selectionChanged.connect(self._selection)
 
     def sizeHint(self) -> QSize:
         return QSize(760, 560)
+
+    def _post(self, post_id: int) -> PostView | None:
+        return next((p for p in self.posts if p.id == post_id), None)
+
+    def activate(self, post_id: int) -> None:
+        """Open a post; a post of a series first asks which occurrences the change is for."""
+        post = self._post(post_id)
+        if post is not None and in_series(post) and self.repeats is not None:
+            self.repeats.edit(post)
+        else:
+            self.postActivated.emit(post.head_id if isinstance(post, Repeat) else post_id)
+
+    def _selection(self, ids: list[int]) -> None:
+        posts = [p for p in (self._post(i) for i in ids) if p is not None]
+        if self.repeats is not None:
+            self.repeats.selected = [p for p in posts if isinstance(p, Repeat)]
+        self.selectionChanged.emit([p.head_id if isinstance(p, Repeat) else p.id for p in posts])
 
     def set_accounts(self, accounts: list[AccountView]) -> None:
         current = self.account_filter.currentData()

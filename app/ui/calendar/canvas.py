@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QContextMenuEvent,
     QFontMetrics,
     QKeyEvent,
     QMouseEvent,
@@ -22,10 +24,11 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPixmap,
 )
-from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QToolTip, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QMenu, QToolTip, QWidget
 
 from app.core.models import PostStatus
 from app.core.timeutil import utcnow
+from app.engine.repeat import Repeat, in_series
 from app.store.views import PostView
 from app.ui import theme
 from app.ui.calendar.chips import tooltip_html
@@ -53,9 +56,9 @@ class CalendarCanvas(QAbstractScrollArea):
     moveRequested = Signal(object)  # dict[int, datetime]: new UTC instants by post id
     duplicateRequested = Signal(int, object)  # published post id, new instant
     dropRefused = Signal(str)  # the reason, for the user
-    postActivated = Signal(int)  # double click on a chip
+    postActivated = Signal(int)  # double click on a chip (a repeat: its series' stored post)
     newPostRequested = Signal(object)  # double click on empty space: suggested instant (or date)
-    selectionChanged = Signal(list)
+    selectionChanged = Signal(list)  # stored post ids (a repeat counts as its series' stored post)
     rangeChanged = Signal()
     moreRequested = Signal(object)  # the date whose "+N more" was clicked
 
@@ -73,10 +76,19 @@ class CalendarCanvas(QAbstractScrollArea):
         self.cursor_day = local_wall(self.clock(), tz).date()
         self.drag: Drag | None = None
         self._press: tuple[QPoint, int | None, Qt.KeyboardModifier] | None = None
+        # The window's series actions (app.ui.calendar.repeats): asks "this one / following / all".
+        self.repeats: Any = None
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMouseTracking(True)
         self.viewport().setMouseTracking(True)
         self.setFrameShape(QAbstractScrollArea.Shape.NoFrame)
+        from app.ui.calendar.thumbs import thumbnails
+
+        thumbnails().on_ready(self._pictures_ready)
+
+    def _pictures_ready(self) -> None:
+        self.static_layer = None
+        self.viewport().update()
 
     # -- data ---------------------------------------------------------------------------------
     def first_day(self) -> date:
@@ -93,7 +105,7 @@ class CalendarCanvas(QAbstractScrollArea):
         kept = [i for i in self.selected if i in self.by_id]
         if kept != self.selected:
             self.selected = kept
-            self.selectionChanged.emit(list(kept))
+            self.emit_selection()
         self.relayout()
         self.static_layer = None
         self.viewport().update()
@@ -144,12 +156,28 @@ class CalendarCanvas(QAbstractScrollArea):
     def select(self, ids: list[int], *, emit: bool = True) -> None:
         self.selected = list(dict.fromkeys(ids))
         if emit:
-            self.selectionChanged.emit(list(self.selected))
+            self.emit_selection()
         else:
             self._selection_pending = True
         self.viewport().update()
 
     _selection_pending = False
+
+    def emit_selection(self) -> None:
+        """Tell the window; a repeat stands for its series' stored post, which it can show."""
+        posts = [self.by_id[i] for i in self.selected if i in self.by_id]
+        if self.repeats is not None:
+            self.repeats.selected = [p for p in posts if isinstance(p, Repeat)]
+        ids = [p.head_id if isinstance(p, Repeat) else p.id for p in posts]
+        self.selectionChanged.emit(list(dict.fromkeys(ids)))
+
+    def activate(self, post_id: int) -> None:
+        """Open a post; for a post of a series, first ask which occurrences the change is for."""
+        post = self.by_id.get(post_id)
+        if post is not None and in_series(post) and self.repeats is not None:
+            self.repeats.edit(post)
+        else:
+            self.postActivated.emit(post.head_id if isinstance(post, Repeat) else post_id)  # no window: its series
 
     def _click_select(self, post_id: int, mods: Qt.KeyboardModifier) -> None:
         """Selection on press; the window hears of it on release, so nothing moves mid-drag."""
@@ -172,6 +200,7 @@ class CalendarCanvas(QAbstractScrollArea):
         self.setFocus(Qt.FocusReason.MouseFocusReason)
         more = self.more_at(pos)
         if more is not None:
+            self.cursor_day = more  # the week view opens on this day (the window follows the cursor)
             self.moreRequested.emit(more)
             return None
         hit = self.chip_at(pos)
@@ -218,14 +247,14 @@ class CalendarCanvas(QAbstractScrollArea):
             self.select([press[1]], emit=False)
         if self._selection_pending:
             self._selection_pending = False
-            self.selectionChanged.emit(list(self.selected))
+            self.emit_selection()
         self.viewport().update()
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         pos = event.position().toPoint()
         hit = self.chip_at(pos)
         if hit is not None:
-            self.postActivated.emit(hit)
+            self.activate(hit)
             return
         day = self.day_at(pos)
         if day is not None:
@@ -287,6 +316,8 @@ class CalendarCanvas(QAbstractScrollArea):
         published = [p for p in drag.posts if p.status is PostStatus.PUBLISHED]
         if published and len(drag.posts) > 1:
             return "Published posts cannot move. Drag one on its own to duplicate it."
+        if len(drag.posts) > 1 and any(in_series(p) for p in drag.posts):
+            return "A repeating post moves on its own: drag it alone to choose this one, the following or all."
         earliest = min(drag.targets.values(), default=None)
         if earliest is not None and earliest <= now:
             stamp = local_wall(now, self.tz).strftime("%H:%M on %a %d %b")
@@ -304,6 +335,12 @@ class CalendarCanvas(QAbstractScrollArea):
             return
         if drag.anchor.status is PostStatus.PUBLISHED:
             self.duplicateRequested.emit(drag.anchor.id, drag.targets[drag.anchor.id])
+            return
+        if in_series(drag.anchor) and not drag.external:
+            if self.repeats is None:
+                self.dropRefused.emit("Repeating posts can be moved once the calendar has opened your data.")
+            else:
+                self.repeats.move(drag.anchor, drag.targets[drag.anchor.id])
             return
         self.moveRequested.emit(dict(drag.targets))
 
@@ -325,7 +362,7 @@ class CalendarCanvas(QAbstractScrollArea):
         elif key == Qt.Key.Key_T and not event.modifiers():
             self.go_today()
         elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.selected:
-            self.postActivated.emit(self.selected[0])
+            self.activate(self.selected[0])
         elif key == Qt.Key.Key_Escape and self.drag is not None:
             self.drag = None
             self._press = None
@@ -333,6 +370,21 @@ class CalendarCanvas(QAbstractScrollArea):
             self.viewport().update()
         else:
             super().keyPressEvent(event)
+
+    # -- context menu: what a repeating post offers ------------------------------------------
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        hit = self.chip_at(event.pos())
+        post = self.by_id.get(hit) if hit is not None else None
+        if hit is None or post is None or not in_series(post) or self.repeats is None:
+            return super().contextMenuEvent(event)
+        if hit not in self.selected:
+            self.select([hit])
+        menu = QMenu(self)
+        menu.addAction("Edit…", lambda: self.repeats.edit(post))
+        menu.addAction("Cancel…", lambda: self.repeats.cancel(post))
+        menu.popup(event.globalPos())
+        self.context_menu = menu  # kept alive while open, and for tests
+        return None
 
     # -- tooltips -----------------------------------------------------------------------------
     def viewportEvent(self, event: QEvent) -> bool:

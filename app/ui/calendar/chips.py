@@ -1,4 +1,9 @@
-"""How one post looks on the calendar: a chip with time, platform glyphs, first words and status."""
+"""How one post looks on the calendar: a chip with time, platform glyphs, first words and status.
+
+A coming occurrence of a series (a Repeat, not stored yet) is lighter, with a dashed edge; every
+post of a repeating series carries the repeat glyph, and a post with attachments the picture glyph
+(or, where a chip has room, the picture itself).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,10 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPalette, QPen
 
 from app.core.models import PostStatus
+from app.engine.repeat import is_repeat, repeats_live
 from app.store.views import PostView
 from app.ui import icons, theme
+from app.ui.calendar.thumbs import paint_media
 from app.ui.calendar.timeline import first_words, local_wall
 
 CHIP_HEIGHT = 20
@@ -36,16 +43,24 @@ def paint_chip(
     refused: bool = False,
     show_time: bool = True,
     wrap: bool = False,
-) -> None:
-    """Paint `post` into `rect`. A ghost is the translucent copy that follows a drag."""
+) -> str:
+    """Paint `post` into `rect`; returns the words shown (elided). A ghost is the translucent
+    copy that follows a drag."""
     colors = theme.chip_colors(post.status, palette)
+    repeat = is_repeat(post)
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     if ghost:
         painter.setOpacity(0.78)
     path = QPainterPath()
-    path.addRoundedRect(rect, 4, 4)
+    path.addRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5) if repeat else rect, 4, 4)
     background = QColor("#d64545").lighter(170) if refused else colors.background
+    base = palette.color(QPalette.ColorRole.Base)
+    text_color = colors.text
+    if repeat and not refused:
+        # Not stored yet: a lighter chip with a dashed edge, so it never passes for a saved post.
+        background = theme.mix(base, background, 0.45)
+        text_color = theme.mix(colors.text, base, 0.3)
     painter.fillPath(path, background)
     if selected or ghost:
         pen = QPen(theme.accent(palette) if not refused else QColor("#d64545"), 1.6)
@@ -53,17 +68,32 @@ def paint_chip(
             pen.setStyle(Qt.PenStyle.DashLine)
         painter.setPen(pen)
         painter.drawPath(path)
+    elif repeat:
+        pen = QPen(colors.border, 1.0, Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.drawPath(path)
     bar = QRectF(rect.left(), rect.top(), 3, rect.height())
     bar_path = QPainterPath()
     bar_path.addRoundedRect(bar.adjusted(0, 0, 1, 0), 1.5, 1.5)
-    painter.fillPath(bar_path, colors.bar)
+    painter.fillPath(bar_path, theme.mix(base, colors.bar, 0.5) if repeat else colors.bar)
     painter.setFont(font)
     fm = QFontMetrics(font)
     x = rect.left() + 7
     line_h = min(rect.height(), CHIP_HEIGHT)
-    text_rect = QRectF(x, rect.top(), rect.right() - x - 4, line_h)
+    two_lines = wrap and rect.height() >= 2 * line_h - 4
+    right = rect.right() - 4
+    if two_lines and post.media and rect.width() >= 96:
+        # Room for the picture itself at the chip's right end, over both lines.
+        side = min(rect.height() - 6, 32.0)
+        if paint_media(painter, QRectF(right - side, rect.top() + 3, side, side), post, text_color, picture=True):
+            right -= side + 4
+    text_rect = QRectF(x, rect.top(), right - x, line_h)
+    # A narrow one-line chip (a month cell at 1024 px) keeps its room for the words: a short
+    # time (9:05), and only the picture glyph; the dashed edge still marks a repeat.
+    compact = not two_lines and rect.width() < 130
     if show_time and post.scheduled_at is not None:
-        stamp = local_wall(post.scheduled_at, tz).strftime("%H:%M")
+        wall = local_wall(post.scheduled_at, tz)
+        stamp = f"{wall.hour}:{wall.minute:02d}" if compact else wall.strftime("%H:%M")
         bold = QFont(font)
         bold.setWeight(QFont.Weight.DemiBold)
         stamp_font = bold
@@ -75,18 +105,27 @@ def paint_chip(
             if small.horizontalAdvance(stamp) > text_rect.width():
                 stamp = small.elidedText(stamp, Qt.TextElideMode.ElideRight, int(text_rect.width()))
         painter.setFont(stamp_font)
-        painter.setPen(colors.text)
+        painter.setPen(text_color)
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, stamp)
-        x += QFontMetrics(stamp_font).horizontalAdvance(stamp) + 5
+        x += QFontMetrics(stamp_font).horizontalAdvance(stamp) + 4
         painter.setFont(font)
-    if post.natively_scheduled and x + ICON < rect.right() - 4:
-        # Handed to the platform's own scheduler: it goes out even if this computer is off.
-        icons.icon("globe", colors.text).paint(painter, QRectF(x, rect.top() + (line_h - ICON) / 2, ICON, ICON).toRect())
+    glyph_y = rect.top() + (line_h - ICON) / 2
+    if repeats_live(post) and not compact and x + ICON < right:
+        icons.icon("repeat", text_color).paint(painter, QRectF(x, glyph_y, ICON, ICON).toRect())
         x += ICON + 3
-    # Narrow chips keep room for the words: fewer glyphs, or none.
-    glyphs = 3 if rect.width() >= 150 else 1 if rect.width() >= 110 else 0
+    if post.natively_scheduled and not compact and x + ICON < right:
+        # Handed to the platform's own scheduler: it goes out even if this computer is off.
+        icons.icon("globe", text_color).paint(painter, QRectF(x, glyph_y, ICON, ICON).toRect())
+        x += ICON + 3
+    if post.media and not two_lines and x + ICON < right:
+        side = ICON - 2 if compact else ICON
+        paint_media(painter, QRectF(x, rect.top() + (line_h - side) / 2, side, side), post, text_color, picture=False)
+        x += side + 3
+    # Narrow chips keep room for the words: fewer platform glyphs, or none.
+    wide, one = (150, 110) if two_lines else (170, 140)
+    glyphs = 3 if rect.width() >= wide else 1 if rect.width() >= one else 0
     for platform in post.platforms[:glyphs]:
-        if x + ICON > rect.right() - 4:
+        if x + ICON > right:
             break
         icons.paint_platform(painter, platform, QRectF(x, rect.top() + (line_h - ICON) / 2, ICON, ICON))
         x += ICON + 2
@@ -95,33 +134,33 @@ def paint_chip(
         painter.setPen(theme.muted_text(palette))
         painter.drawText(QRectF(x, rect.top(), 24, line_h), Qt.AlignmentFlag.AlignVCenter, more)
         x += fm.horizontalAdvance(more) + 2
-    x += 3
-    painter.setPen(colors.text)
+    x += 2
+    painter.setPen(text_color)
     words = first_words(post.text or post.title or "(no text)", 200)
-    if wrap and rect.height() >= 2 * line_h - 4:
+    if two_lines:
         # Two lines (week view): time and platforms above, the first words below.
-        body = QRectF(rect.left() + 7, rect.top() + line_h - 3, rect.width() - 11, line_h)
-        if post.status is not PostStatus.SCHEDULED and x < rect.right() - 30:
+        body = QRectF(rect.left() + 7, rect.top() + line_h - 3, right - rect.left() - 7, line_h)
+        if post.status is not PostStatus.SCHEDULED and x < right - 26:
             painter.setPen(colors.bar)
-            head = QRectF(x, rect.top(), rect.right() - x - 4, line_h)
+            head = QRectF(x, rect.top(), right - x, line_h)
             painter.drawText(head, Qt.AlignmentFlag.AlignVCenter,
                              fm.elidedText(_status_word(post), Qt.TextElideMode.ElideRight, int(head.width())))
-        painter.setPen(colors.text)
-        painter.drawText(body, Qt.AlignmentFlag.AlignVCenter,
-                         fm.elidedText(words, Qt.TextElideMode.ElideRight, int(body.width())))
+        painter.setPen(text_color)
+        shown = fm.elidedText(words, Qt.TextElideMode.ElideRight, int(body.width()))
+        painter.drawText(body, Qt.AlignmentFlag.AlignVCenter, shown)
     else:
-        avail = int(rect.right() - x - 4)
+        avail = int(right - x)
+        shown = ""
         if avail > 8:
             if post.status is PostStatus.CANCELLED:
                 f = QFont(font)
                 f.setStrikeOut(True)
                 painter.setFont(f)
-            painter.drawText(
-                QRectF(x, rect.top(), avail, line_h),
-                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                fm.elidedText(words, Qt.TextElideMode.ElideRight, avail),
-            )
+            shown = fm.elidedText(words, Qt.TextElideMode.ElideRight, avail)
+            painter.drawText(QRectF(x, rect.top(), avail, line_h),
+                             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, shown)
     painter.restore()
+    return shown
 
 
 def _status_word(post: PostView) -> str:
@@ -134,11 +173,22 @@ def tooltip_html(post: PostView, tz: tzinfo) -> str:
     status = theme.STATUS_LABELS[post.status]
     color = theme.status_color(post.status).name()
     where = ", ".join(t.account_label for t in post.targets) or "No account"
+    if is_repeat(post):
+        status = "Repeat (not saved yet)"
     parts = [
         f"<div style='max-width:360px'><b>{escape(when)}</b> · <span style='color:{color}'><b>{status}</b></span>",
         f"<div style='margin-top:4px'>{escape(post.text or post.title or '(no text)').replace(chr(10), '<br>')}</div>",
         f"<div style='margin-top:6px;color:gray'>{escape(where)}</div>",
     ]
+    if repeats_live(post) and post.recurrence:
+        from app.core.recurrence import Recurrence
+
+        parts.append(f"<div style='margin-top:4px'>↻ {escape(Recurrence.from_dict(post.recurrence).describe())}"
+                     " · double-click to change one, the following or all</div>")
+    if post.media:
+        kinds = ", ".join(dict.fromkeys(m.kind.value for m in post.media))
+        parts.append(f"<div style='margin-top:4px'>▣ {len(post.media)} attachment"
+                     f"{'s' if len(post.media) != 1 else ''} ({escape(kinds)})</div>")
     handed = sorted({t.platform.label for t in post.targets if t.natively_scheduled})
     if handed:
         parts.append(f"<div style='margin-top:4px'>🌐 With {escape(' and '.join(handed))}'s own scheduler: "

@@ -19,7 +19,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
-from app.core.timeutil import localize
+from app.core.timeutil import localize, to_local
 from app.store.views import PostView
 from app.ui import theme
 from app.ui.calendar.canvas import CalendarCanvas
@@ -40,6 +40,10 @@ class _WeekHeader(QWidget):
         super().__init__(view)
         self.view = view
 
+    def zone_label(self) -> str:
+        """"UTC", "UTC+1" or "UTC+5:30": the zone's offset now, from one reading of the clock."""
+        return zone_label(self.view.tz, self.view.clock())
+
     def paintEvent(self, event: QPaintEvent) -> None:
         v = self.view
         p = QPainter(self)
@@ -51,11 +55,9 @@ class _WeekHeader(QWidget):
         big = QFont(v.font())
         big.setPointSizeF(v.font().pointSizeF() + 4)
         today = v.today()
-        offset = local_wall(v.clock(), v.tz) - v.clock().replace(tzinfo=None)
-        hours = offset.total_seconds() / 3600
         p.setFont(small)
         p.setPen(muted)
-        label = "UTC" if hours == 0 else f"UTC{hours:+g}"
+        label = self.zone_label()
         p.drawText(QRectF(0, HEADER - 20, GUTTER - 6, 16), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
         for col in range(7):
             day = v.first_day() + timedelta(days=col)
@@ -98,6 +100,7 @@ class WeekView(CalendarCanvas):
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
         self._update_scroll_range()
         self.verticalScrollBar().setValue(int(7.5 * HOUR))
+        self._scroll_pending = True  # the next posts decide where the hours open (now, or the first post)
 
     def _scrolled(self, _value: int) -> None:
         self.static_layer = None
@@ -115,8 +118,31 @@ class WeekView(CalendarCanvas):
 
     def anchor_to(self, day: date) -> None:
         self.anchor = week_start(day, self.first_weekday)
+        self._scroll_pending = True
         self.relayout()
         self.header.update()
+
+    def set_posts(self, posts: list[PostView]) -> None:
+        super().set_posts(posts)
+        if self._scroll_pending:
+            self._scroll_pending = False
+            self.scroll_to_time(self.opening_time(), margin_hours=1)
+
+    def opening_time(self) -> time:
+        """Where the hours open: the cursor day's first post still to come (or, today, now when
+        none is left), else the week's first post, else 08:00."""
+        now = local_wall(self.clock(), self.tz)
+        in_week = self.anchor <= self.cursor_day < self.anchor + timedelta(days=7)
+        day_posts = [local_wall(p.scheduled_at, self.tz) for p in self.by_day.get(self.cursor_day, [])
+                     if p.scheduled_at is not None] if in_week else []
+        if self.cursor_day == now.date() and in_week:
+            coming = [w for w in day_posts if w >= now - timedelta(minutes=30)]
+            return min(coming).time() if coming else min(now, now.replace(hour=23, minute=0)).time()
+        if day_posts:
+            return min(day_posts).time()
+        week = [local_wall(p.scheduled_at, self.tz) for p in self.posts if p.scheduled_at is not None]
+        firsts = [w.time() for w in week if self.anchor <= w.date() < self.anchor + timedelta(days=7)]
+        return min(firsts) if firsts else time(8, 0)
 
     def step_page(self, pages: int) -> None:
         self.set_cursor(self.cursor_day + timedelta(days=7 * pages))
@@ -130,8 +156,10 @@ class WeekView(CalendarCanvas):
     def neighbour_ranges(self) -> list[tuple[datetime, datetime]]:
         return [range_utc(self.anchor + timedelta(days=7 * step), 7, self.tz) for step in (1, -1)]
 
-    def scroll_to_time(self, at: time) -> None:
-        self.verticalScrollBar().setValue(int((at.hour + at.minute / 60) * HOUR))
+    def scroll_to_time(self, at: time, margin_hours: float = 0.0) -> None:
+        """Scroll so `at` is at the top (with `margin_hours` of the hours before it above)."""
+        self._scroll_pending = False
+        self.verticalScrollBar().setValue(int(max(0.0, at.hour + at.minute / 60 - margin_hours) * HOUR))
 
     # -- geometry (content y = viewport y + scroll) -----------------------------------------
     def column_width(self) -> float:
@@ -216,7 +244,10 @@ class WeekView(CalendarCanvas):
         return localize(datetime.combine(day, time(minutes // 60, minutes % 60)), self.tz)
 
     def set_cursor(self, day: date) -> None:
+        before, pending = self.anchor, self._scroll_pending
         super().set_cursor(day)
+        if self.anchor == before:
+            self._scroll_pending = pending  # moving within the week never scrolls the hours away
         self.header.update()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -340,6 +371,16 @@ class WeekView(CalendarCanvas):
             rect = QRectF(self.column_x(col) + 2, self.y_for(wall.time()), self.column_width() - 6, CHIP_MINUTES * HOUR / 60)
             paint_chip(p, rect, replace(post, scheduled_at=target), self.tz, self.palette(), font,
                        ghost=True, wrap=True, refused=bool(self.drag.refused))
+
+
+def zone_label(tz: tzinfo, now: datetime) -> str:
+    offset = to_local(now, tz).utcoffset() or timedelta()
+    minutes = round(offset.total_seconds() / 60)
+    if minutes == 0:
+        return "UTC"
+    hours, rest = divmod(abs(minutes), 60)
+    sign = "+" if minutes > 0 else "-"
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
 
 
 def _lanes(posts: list[PostView], tz: tzinfo) -> list[tuple[tuple[float, float, float, float], int]]:
