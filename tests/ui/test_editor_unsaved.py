@@ -108,6 +108,20 @@ def test_a_scheduled_post_is_saved_as_scheduled_from_the_question(qtbot, runtime
     assert post.text == "Going out Thursday morning"
 
 
+def test_typing_without_a_pause_still_reaches_the_disk(qtbot, runtime, data_dir, monkeypatch) -> None:
+    from app.ui.editor import dialog
+
+    now = [1000.0]
+    monkeypatch.setattr(dialog.time, "monotonic", lambda: now[0])
+    editor = _editor(qtbot, runtime)
+    QTest.keyClicks(editor.text, "A long")
+    assert _autosaves(data_dir) == []  # the pause after typing has not come yet
+    now[0] += dialog.AUTOSAVE_MAX_WAIT_S + 1  # ten seconds of typing later, still no pause
+    QTest.keyClicks(editor.text, " paragraph")
+    [saved] = _autosaves(data_dir)
+    assert json.loads(saved.read_text(encoding="utf-8"))["state"]["text"] == "A long "  # saved at the next keystroke
+
+
 def test_two_editors_write_separate_autosaves(qtbot, runtime, data_dir) -> None:
     first, second = _editor(qtbot, runtime), _editor(qtbot, runtime)
     QTest.keyClicks(first.text, "About the kiln")

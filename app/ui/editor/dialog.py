@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -60,6 +61,7 @@ FIELDS = ("account", "title", "text", "media", "first_comment", "scheduled_at")
 TITLED = frozenset({Platform.YOUTUBE, Platform.PINTEREST, Platform.FACEBOOK})
 TITLE_LIMIT = 100  # YouTube's, the shortest
 AUTOSAVE_MS = 1000  # after the last keystroke: at most a second of writing is ever lost
+AUTOSAVE_MAX_WAIT_S = 10.0  # typing without a pause still reaches the disk this often
 
 
 class PostEditor(QDialog):
@@ -102,6 +104,7 @@ class PostEditor(QDialog):
         self._validate_timer.timeout.connect(self.refresh)
         self._autosave_timer = timer(self, AUTOSAVE_MS, single_shot=True)
         self._autosave_timer.timeout.connect(self.autosave)
+        self._unsaved_since = 0.0  # monotonic time of the first change not yet on disk
         self._loading = True
         self._closing_quietly = False
         self.question: QMessageBox | None = None
@@ -498,8 +501,15 @@ class PostEditor(QDialog):
         self._arrange_footer()  # a weekly or monthly row needs more width than "Does not repeat"
 
     def _content_changed(self) -> None:
-        if not self._loading:
-            self._autosave_timer.start()  # restarted by each keystroke: written a second after typing stops
+        if self._loading:
+            return
+        now = time.monotonic()
+        if not self._autosave_timer.isActive():
+            self._unsaved_since = now
+        elif now - self._unsaved_since >= AUTOSAVE_MAX_WAIT_S:
+            self.autosave()
+            self._unsaved_since = now
+        self._autosave_timer.start()  # restarted by each keystroke: written a second after typing stops
 
     def _title_edited(self) -> None:
         self.touched = True
