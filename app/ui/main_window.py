@@ -91,6 +91,9 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(QSize(1000, 660))
         self._build()
         self._build_actions()
+        from app.ui.menus import install_menus
+
+        install_menus(self)  # File › Export…, Settings…, Help, and the saved theme (app/ui/menus.py)
         self._refresh_timer = timer(self, 30, single_shot=True)
         self._refresh_timer.timeout.connect(self.reload)
         # Posts of the pages around the one shown, read while idle: paging is then instant.
