@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
+import httpx
 from PySide6.QtCore import QSize, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
@@ -208,9 +209,9 @@ class AccountsDialog(QDialog):
         self.platform.currentIndexChanged.connect(self._platform_changed)
         self.client_id, self.client_secret, self.board = QLineEdit(), QLineEdit(), QLineEdit()
         self.client_secret.setEchoMode(QLineEdit.EchoMode.Password)
-        self.board.setPlaceholderText("Pinterest only: the board to pin to (empty: your first board)")
+        self.board.setPlaceholderText("The board to pin to (empty: your first board)")
         app_page = QWidget()
-        app_form = QFormLayout(app_page)
+        app_form = self._app_form = QFormLayout(app_page)
         app_form.setContentsMargins(0, 0, 0, 0)
         for label, field in (("Client id", self.client_id), ("Client secret", self.client_secret), ("Board", self.board)):
             app_form.addRow(label, field)
@@ -361,7 +362,10 @@ class AccountsDialog(QDialog):
                 page.setSizePolicy(QSizePolicy.Policy.Preferred, policy)
         self.forms.updateGeometry()
         self._fit()
+        self._app_form.setRowVisible(self.board, platform is Platform.PINTEREST)  # each form shows its own fields
         self.how.setText(self.meta_forms[platform].how() if platform in self.meta_forms else HOW[platform])
+        if self._task is None or self._task.done():
+            self._say("")  # a message about the platform shown before would now be about the wrong one
         browser = platform is Platform.MASTODON or platform in DEVELOPER_APP
         self.connect_button.setText("Sign in with browser" if browser else "Connect")
 
@@ -405,7 +409,9 @@ class AccountsDialog(QDialog):
         except asyncio.CancelledError:
             self._say("Sign-in cancelled.")
         except OutpostError as exc:
-            self._say(str(exc), error=True)
+            self._say(str(exc), error=True)  # the auth layer's words: they name the server and what to do
+        except httpx.TransportError as exc:
+            self._say(unreachable(exc, platform), error=True)
         except Exception as exc:
             log.exception("connecting %s failed", platform.value)
             self._say(f"Connecting failed unexpectedly ({type(exc).__name__}). Details are in the log.", error=True)
@@ -509,13 +515,32 @@ class AccountsDialog(QDialog):
     def _say(self, text: str, *, error: bool = False) -> None:
         self.status.setText(text)
         self.status.setProperty("role", "error" if error else "muted")
-        self.status.setStyleSheet("color: #d64545;" if error else "")
+        self.status.style().unpolish(self.status)  # the style sheet's error colour suits light and dark
+        self.status.style().polish(self.status)
+        self.status.setVisible(bool(text))
         self._fit()
 
     def done(self, result: int) -> None:
         if self._task is not None and not self._task.done():
             self.cancel_connect()
         super().done(result)
+
+
+def unreachable(exc: httpx.TransportError, platform: Platform) -> str:
+    """A connection that failed before any answer, in words: which server, and what to check."""
+    try:
+        url = exc.request.url
+        server = f"{url.scheme}://{url.host}" + (f":{url.port}" if url.port else "")
+    except RuntimeError:  # an error raised without a request
+        server = f"{platform.label}'s server"
+    if isinstance(exc, httpx.TimeoutException):
+        why = "it did not answer in time"
+    elif isinstance(exc, httpx.ConnectError):
+        why = "no connection could be made"
+    else:
+        why = "the connection broke off"
+    return (f"Could not reach {server}: {why}. Check the address and your internet connection, "
+            "then try again.")
 
 
 DeveloperAppSignIn = (x.XSignIn | linkedin.LinkedInSignIn | pinterest.PinterestSignIn | tiktok.TikTokSignIn

@@ -109,4 +109,6 @@ class MediaHostDialog(QDialog):
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.status.setText(text)
-        self.status.setStyleSheet("color: #d64545;" if error else "")
+        self.status.setProperty("role", "error" if error else "muted")
+        self.status.style().unpolish(self.status)  # the style sheet's error colour suits light and dark
+        self.status.style().polish(self.status)
