@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
@@ -207,3 +208,33 @@ def test_writing_survives_a_crash_of_the_app(qtbot, tmp_path) -> None:  # type: 
         assert recovered_drafts(data_dir) == [] and _autosaves(data_dir) == []
     finally:
         runtime.close()
+
+
+def test_the_window_quitting_with_an_editor_open_keeps_the_writing_for_its_next_editor(qtbot, window, data_dir) -> None:
+    editor = window.open_editor()
+    QTest.keyClicks(editor.text, "Typed, then the app quit")
+    window.shutdown()  # what quitting does to open editors: closes them, no question to answer
+    assert not editor.isVisible()
+    [draft] = recovered_drafts(data_dir)
+    assert draft.summary == "Typed, then the app quit"
+    again = window.open_editor()
+    assert again.text.toPlainText() == "Typed, then the app quit" and again.banner.isVisible()
+
+
+class TitleBarClose(QCloseEvent):
+    """A close request from the window system (the title bar's X). Qt marks those spontaneous; PySide6
+    cannot send a spontaneous event offscreen, so the flag is given here (the editor reads it from Python)."""
+
+    def spontaneous(self) -> bool:
+        return True
+
+
+def test_the_title_bar_close_button_asks_like_cancel(qtbot, runtime) -> None:
+    editor = _editor(qtbot, runtime)
+    QTest.keyClicks(editor.text, "Do not lose me")
+    event = TitleBarClose()
+    editor.closeEvent(event)
+    box = _question(qtbot, editor)
+    assert not event.isAccepted() and editor.isVisible()  # the window stays until the question is answered
+    _answer(box, "Keep editing")
+    assert editor.isVisible() and editor.text.toPlainText() == "Do not lose me"
