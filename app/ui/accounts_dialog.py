@@ -268,7 +268,10 @@ class AccountsDialog(QDialog):
         selected = self.selected()
         self.accounts.clear()
         for account in self.runtime.planner.accounts():
-            text = f"{account.display_name or account.handle}   {account.handle} · {account.platform.label}"
+            name = account.display_name or account.handle
+            # Each part once: the Sandbox account is "Sandbox", not "Sandbox   sandbox · Sandbox".
+            parts = [name] + [p for p in (account.handle, account.platform.label) if p.lower() != name.lower()]
+            text = parts[0] + ("   " + " · ".join(parts[1:]) if parts[1:] else "")
             if account.is_default:
                 text += "   (default)"
             if account.status is AccountStatus.NEEDS_RECONNECT:

@@ -262,7 +262,7 @@ class PublishingPage(SettingsPage):
         self.language = QComboBox()
         self.language.setEditable(True)
         self.language.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        system = QLocale.system().bcp47Name() or "en"
+        system = QLocale.system().bcp47Name().replace("-POSIX", "") or "en"  # the C locale says en-POSIX
         self.language.addItem(f"Your system's language ({system})", "")
         for tag in COMMON_LANGUAGES:
             name = QLocale(tag.replace("-", "_")).nativeLanguageName() or tag

@@ -96,3 +96,10 @@ async def test_a_connection_error_the_auth_layer_did_not_word_still_names_the_se
     text = unreachable(failure.value, Platform.MASTODON)
     assert text.startswith(f"Could not reach http://127.0.0.1:{port}: no connection could be made.")
     assert "ConnectError" not in text
+
+
+def test_each_account_names_itself_once(dialog) -> None:
+    dialog.runtime.planner.add_account(Platform.BLUESKY, "alice.test", display_name="Alice")
+    dialog.reload()
+    texts = [dialog.accounts.item(i).text() for i in range(dialog.accounts.count())]
+    assert texts == ["Sandbox   (default)", "Alice   alice.test · Bluesky"]
