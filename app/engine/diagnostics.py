@@ -14,6 +14,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import zipfile
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -50,25 +51,32 @@ def versions() -> dict[str, str]:
     return out
 
 
-def self_test_command() -> list[str]:
-    """How to run `outpost self-test` as its own process: the frozen executable, or this Python."""
+def self_test_command(report: Path) -> list[str]:
+    """How to run `outpost self-test` as its own process: the frozen executable, or this Python.
+    The lines go to `report` too: the windowed Windows build has no stdout."""
     base = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "app"]
-    return [*base, "self-test", "--allow-no-keyring"]
+    return [*base, "self-test", "--allow-no-keyring", "--report", str(report)]
 
 
 def run_self_test(timeout: float = SELF_TEST_TIMEOUT_S) -> str:
     """The self-test's output (it works in a throw-away folder, never the person's data)."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    try:
-        done = subprocess.run(self_test_command(), capture_output=True, text=True, timeout=timeout, env=env,
-                              check=False, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired as exc:
-        partial = exc.stdout.decode("utf-8", "replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-        return f"{partial}\n(the self-test did not finish within {timeout:g} s)\n"
-    except OSError as exc:
-        return f"(the self-test could not start: {exc})\n"
-    return done.stdout + (f"\n--- stderr ---\n{done.stderr}" if done.stderr.strip() else "") + \
-        f"\n(exit status {done.returncode})\n"
+    with tempfile.TemporaryDirectory(prefix="outpost-report-") as tmp:
+        report = Path(tmp) / "self-test.txt"
+        try:
+            done = subprocess.run(self_test_command(report), capture_output=True, text=True, timeout=timeout,
+                                  env=env, check=False, stdin=subprocess.DEVNULL)
+            ending = f"(exit status {done.returncode})"
+            stderr = done.stderr
+        except subprocess.TimeoutExpired:
+            ending, stderr = f"(the self-test did not finish within {timeout:g} s)", ""
+        except OSError as exc:
+            return f"(the self-test could not start: {exc})\n"
+        try:
+            lines = report.read_text(encoding="utf-8")
+        except OSError:
+            lines = "(the self-test wrote no report)\n"
+    return lines + (f"\n--- stderr ---\n{stderr}" if stderr.strip() else "") + f"\n{ending}\n"
 
 
 def last_log_lines(data_dir: Path, count: int = LOG_LINES) -> str:
