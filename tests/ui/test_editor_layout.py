@@ -148,3 +148,27 @@ def test_at_the_smallest_size_the_footer_fields_and_buttons_never_overlap(qtbot,
         assert editor.rect().contains(ra), a
         for b, rb in rects[i + 1:]:
             assert not ra.intersects(rb), (a, b)
+
+
+def test_seven_accounts_wrap_instead_of_pushing_the_form_past_the_window(qtbot, runtime) -> None:
+    p = runtime.planner
+    for platform, handle in ((Platform.BLUESKY, "clayandco.bsky.social"), (Platform.BLUESKY, "studio.bsky.social"),
+                             (Platform.MASTODON, "@clayandco@mastodon.art"), (Platform.THREADS, "clayandco"),
+                             (Platform.X, "clayandco"), (Platform.LINKEDIN, "clay-and-co")):
+        p.add_account(platform, handle, display_name="Clay & Co Ceramics Studio", timezone=ZONE)
+    editor = _editor(qtbot, runtime)
+    editor.resize(1024, 700)
+    for b in editor.account_buttons.values():
+        b.setChecked(True)
+    QTest.keyClicks(editor.text, "Everywhere at once")
+    viewport = editor.form_scroll.viewport()
+    qtbot.waitUntil(lambda: editor.form_scroll.widget().width() <= viewport.width())
+    shown = [*editor.account_buttons.values(), editor.text, *editor.counters.counters.values(), editor.media.remove]
+    for w in shown:
+        rect = w.rect().translated(w.mapTo(viewport, w.rect().topLeft()))
+        assert rect.left() >= 0 and rect.right() < viewport.width(), w
+    for b in editor.account_buttons.values():  # the checked (bold) label fits its button
+        assert b.width() >= b.sizeHint().width()
+    names = {editor.counters.names[a].text() for a in editor.counters.names}
+    assert "clayandco.bsky.social" in names and "studio.bsky.social" in names  # same name, same platform
+    assert "Clay & Co Ceramics Studio" in names  # same name on different platforms: the glyph tells them apart

@@ -47,11 +47,12 @@ def problems_for_account(content: PostContent, account: AccountView, adapter_for
 
 
 def short_names(accounts: list[AccountView]) -> dict[int, str]:
-    """A short name per account for tabs and counters: the display name, or the handle when two share it."""
+    """A short name per account for buttons, tabs and counters, shown beside the platform's glyph:
+    the display name, or the handle when two accounts on one platform share that name."""
     names = {a.id: a.display_name or a.handle for a in accounts}
-    taken = [names[a.id] for a in accounts]
+    taken = [(a.platform, names[a.id]) for a in accounts]
     for a in accounts:
-        if taken.count(names[a.id]) > 1:
+        if taken.count((a.platform, names[a.id])) > 1:
             names[a.id] = a.handle if a.handle.startswith("@") or "." in a.handle else "@" + a.handle
     return names
 

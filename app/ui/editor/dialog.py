@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QPalette, QResizeEvent, QShortcut
+from PySide6.QtGui import QCloseEvent, QFont, QFontMetrics, QKeySequence, QPalette, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
@@ -45,6 +45,7 @@ from app.ui.editor.counters import (
     rules_for_account,
     short_names,
 )
+from app.ui.editor.flow import FlowLayout
 from app.ui.editor.media import MediaStrip
 from app.ui.editor.preview import PreviewTabs, render_preview
 from app.ui.editor.schedule import ScheduleFields
@@ -129,24 +130,29 @@ class PostEditor(QDialog):
         form.setContentsMargins(18, 14, 12, 14)
         form.setSpacing(6)
         form.addWidget(section("Post to"))
-        toggles = QHBoxLayout()
-        toggles.setSpacing(6)
+        toggle_box = QWidget()
+        toggles = FlowLayout(toggle_box, spacing=(6, 6))  # eight accounts wrap instead of widening the form
         self.account_buttons: dict[int, QToolButton] = {}
+        toggle_names = short_names(self.accounts)
         for a in self.accounts:
             b = QToolButton()
             b.setCheckable(True)
-            b.setText(_label(a))
+            b.setText(toggle_names[a.id].replace("&", "&&"))
             b.setIcon(icons.platform_icon(a.platform))
             b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             b.setToolTip(a.label)
             b.setObjectName("accountToggle")
+            b.ensurePolished()
+            bold = QFont(b.font())
+            bold.setWeight(QFont.Weight.DemiBold)  # the style sheet's checked weight: room for it up front
+            extra = QFontMetrics(bold).horizontalAdvance(b.text()) - b.fontMetrics().horizontalAdvance(b.text())
+            b.setMinimumWidth(b.sizeHint().width() + max(0, extra))
             b.toggled.connect(self._accounts_changed)
             self.account_buttons[a.id] = b
             toggles.addWidget(b)
         if not self.accounts:
             toggles.addWidget(QLabel("Connect an account first (Accounts…)."))
-        toggles.addStretch(1)
-        form.addLayout(toggles)
+        form.addWidget(toggle_box)
         self.account_problems = self._problem_label()
         form.addWidget(self.account_problems)
         self.title_section = section("Title")
@@ -168,6 +174,8 @@ class PostEditor(QDialog):
         self.text_tabs = QTabBar()
         self.text_tabs.setDocumentMode(True)
         self.text_tabs.setExpanding(False)
+        self.text_tabs.setElideMode(Qt.TextElideMode.ElideNone)
+        self.text_tabs.setUsesScrollButtons(True)  # many accounts scroll here, never widen the form past the window
         self.text_tabs.currentChanged.connect(self._tab_changed)
         form.addWidget(self.text_tabs)
         self.text = QPlainTextEdit()
@@ -203,10 +211,10 @@ class PostEditor(QDialog):
         self.comment_problems = self._problem_label()
         form.addWidget(self.comment_problems)
         form.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(left)
+        self.form_scroll = QScrollArea()
+        self.form_scroll.setWidgetResizable(True)
+        self.form_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.form_scroll.setWidget(left)
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(12, 14, 18, 14)
@@ -214,7 +222,7 @@ class PostEditor(QDialog):
         self.preview = PreviewTabs()
         rl.addWidget(self.preview, 1)
         split = QSplitter()
-        split.addWidget(scroll)
+        split.addWidget(self.form_scroll)
         split.addWidget(right)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
@@ -735,11 +743,6 @@ class PostEditor(QDialog):
     def _show_error(self, message: str) -> None:
         self.error.setText(message)
         self.error.setVisible(bool(message))
-
-
-def _label(account: AccountView) -> str:
-    """The account's name for a button or tab ("&" would otherwise become a keyboard mnemonic)."""
-    return (account.display_name or account.handle).replace("&", "&&")
 
 
 def is_editable(post: PostView) -> bool:

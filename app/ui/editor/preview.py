@@ -21,6 +21,7 @@ PREVIEW_CUT = 600  # characters of the over-limit part shown struck through
 SHOWN_MEDIA = 4  # most platforms show four pictures; more are counted on the last tile
 IMAGE_SIDE = 720  # pixels kept per preview picture: sharp on a 2x screen at the pane's width
 GAP = 4
+NAMED_TABS = 3  # beyond this many accounts the preview tabs show glyphs only
 
 
 @dataclass(frozen=True)
@@ -253,8 +254,6 @@ class PreviewTabs(QTabWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setDocumentMode(True)
-        # Every account's tab stays in view: names are shortened ("Clay…") rather than scrolled away.
-        self.setUsesScrollButtons(False)
         self.setElideMode(Qt.TextElideMode.ElideRight)
         self.cards: dict[int, PreviewCard] = {}
 
@@ -268,9 +267,12 @@ class PreviewTabs(QTabWidget):
             scroll.setWidgetResizable(True)
             scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             scroll.setWidget(card)
-            index = self.addTab(scroll, icons.platform_icon(a.platform), names[a.id].replace("&", "&&"))
+            # Up to three tabs carry names (shortened "Clay…" to stay in view); more show glyphs, named on hover.
+            title = names[a.id].replace("&", "&&") if len(accounts) <= NAMED_TABS else ""
+            index = self.addTab(scroll, icons.platform_icon(a.platform), title)
             self.setTabToolTip(index, a.label)
             self.cards[a.id] = card
+        self.setUsesScrollButtons(len(accounts) > NAMED_TABS)  # named tabs always fit; many glyphs may scroll
         if not accounts:
             empty = QLabel("Choose an account to see a preview.")
             empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
