@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.core.errors import OutpostError
+from app.core.language import MAX_LANGS, language_tag, language_tags
 from app.store import repo
 from app.store.backup import backup_database
 from app.store.db import Database
@@ -23,14 +24,12 @@ if TYPE_CHECKING:
     from app.engine.runtime import Runtime
 
 CATCHUP_KEY = "catchup_window_hours"  # read by app/engine/runtime.py at start
-LANGUAGE_KEY = "post_language"  # a BCP-47 tag the Bluesky adapter sends as `langs`; "" = the system's
+LANGUAGE_KEY = "post_language"  # BCP-47 tags the Bluesky adapter sends as `langs`; "" = the system's
 DEFAULT_ACCOUNTS_KEY = "default_account_ids"
 SUCCESS_NOTICES_KEY = "notify_successes"
 
 CATCHUP_DEFAULT_HOURS = 24.0
 CATCHUP_MAX_HOURS = 24 * 7  # older than a week, a post is stale news: it waits for a decision
-# BCP-47 in the shapes people type: en, pt-BR, zh-Hant, sr-Latn-RS, es-419.
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?$")
 
 
 @dataclass
@@ -48,23 +47,20 @@ def check_catchup_hours(hours: float) -> str | None:
     return None
 
 
-def check_language(tag: str) -> str | None:
-    """What is wrong with a post language tag, or None ("" means the system's language)."""
-    if tag and not _LANGUAGE.match(tag):
-        return (f"{tag!r} is not a language tag; write it like en, de, pt-BR or zh-Hant "
-                "(or leave it empty for your system's language).")
+def check_language(text: str) -> str | None:
+    """What is wrong with the post language setting, or None ("" means the system's language)."""
+    pieces = [p for p in re.split(r"[,\s;]+", text.strip()) if p]
+    if any(language_tag(p) is None for p in pieces):
+        return (f"{text.strip()!r} is not a language tag; write one like en, de, pt-BR or zh-Hant, up to "
+                f"{MAX_LANGS} separated by commas (or leave it empty for your system's language).")
+    if len(pieces) > MAX_LANGS:
+        return f"Bluesky takes at most {MAX_LANGS} languages per post; {len(pieces)} are listed."
     return None
 
 
-def normalise_language(tag: str) -> str:
-    """pt-br -> pt-BR, ZH-hant -> zh-Hant: the spelling BCP-47 recommends."""
-    parts = tag.strip().replace("_", "-").split("-")
-    if not parts[0]:
-        return ""
-    out = [parts[0].lower()]
-    for part in parts[1:]:
-        out.append(part.title() if len(part) == 4 else part.upper())
-    return "-".join(out)
+def normalise_language(text: str) -> str:
+    """pt-br -> pt-BR, "en ja" -> "en, ja": the spelling BCP-47 recommends, as the adapter reads it."""
+    return ", ".join(language_tags(text))
 
 
 class Preferences:

@@ -268,8 +268,8 @@ class PublishingPage(SettingsPage):
             name = QLocale(tag.replace("-", "_")).nativeLanguageName() or tag
             self.language.addItem(f"{tag} · {name}", tag)
         form.addRow("Language of posts", self.language)
-        form.addRow("", muted("Sent to Bluesky with each post so feeds can filter by language. Type any tag "
-                              "(like es-419) that is not listed."))
+        form.addRow("", muted("Sent to Bluesky with each post so feeds can filter by language. Type a tag "
+                              "that is not listed (like es-419), or up to three: en, ja."))
         self.page_layout.addStretch(1)
 
     def load(self) -> None:

@@ -18,7 +18,7 @@ from app.engine.preferences import (
 from app.engine.runtime import Runtime
 
 
-@pytest.mark.parametrize("tag", ["", "en", "de", "pt-BR", "zh-Hant", "sr-Latn-RS", "es-419"])
+@pytest.mark.parametrize("tag", ["", "en", "de", "pt-BR", "zh-Hant", "sr-Latn-RS", "es-419", "en, ja"])
 def test_language_tags_people_use_are_accepted(tag: str) -> None:
     assert check_language(tag) is None
 
@@ -29,8 +29,13 @@ def test_other_text_is_refused_with_an_example(tag: str) -> None:
     assert problem is not None and "pt-BR" in problem
 
 
+def test_more_than_bluesky_takes_is_refused() -> None:
+    assert check_language("en, de, fr, it") == "Bluesky takes at most 3 languages per post; 4 are listed."
+
+
 def test_tags_are_stored_in_their_recommended_spelling() -> None:
-    assert [normalise_language(t) for t in ("PT-br", "zh-hant", " en ", "")] == ["pt-BR", "zh-Hant", "en", ""]
+    assert [normalise_language(t) for t in ("PT-br", "zh-hant", " en ", "", "en ja")] == [
+        "pt-BR", "zh-Hant", "en", "", "en, ja"]
 
 
 def test_a_refused_value_writes_nothing(tmp_path: Path) -> None:

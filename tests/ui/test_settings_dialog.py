@@ -68,6 +68,7 @@ def test_publishing_preferences_reach_the_store_and_the_running_publisher(window
     other = Runtime.open(data_dir, exclusive=False)
     try:
         assert other.publisher.settings.catchup_window == timedelta(hours=6)
+        assert other.post_language() == "pt-BR"  # what the Bluesky adapter sends as `langs`
     finally:
         other.close()
 
