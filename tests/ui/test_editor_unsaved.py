@@ -238,3 +238,16 @@ def test_the_title_bar_close_button_asks_like_cancel(qtbot, runtime) -> None:
     assert not event.isAccepted() and editor.isVisible()  # the window stays until the question is answered
     _answer(box, "Keep editing")
     assert editor.isVisible() and editor.text.toPlainText() == "Do not lose me"
+
+
+def test_an_autosave_that_cannot_be_read_is_set_aside_and_the_editor_opens_clean(qtbot, runtime, data_dir) -> None:
+    folder = unsaved_folder(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "new-garbled.json").write_text("{not json", encoding="utf-8")
+    (folder / "new-baddate.json").write_text(json.dumps({
+        "format": 1, "post_id": None, "saved_at": "2026-01-01T10:00:00+00:00",
+        "state": {"text": "x", "scheduled_at": "next tuesday-ish"}}), encoding="utf-8")
+    editor = _editor(qtbot, runtime)
+    assert editor.text.toPlainText() == "" and not editor.banner.isVisible()
+    assert sorted(p.name for p in folder.iterdir()) == ["new-baddate.json.unreadable", "new-garbled.json.unreadable"]
+    assert recovered_drafts(data_dir) == []

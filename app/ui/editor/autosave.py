@@ -52,7 +52,7 @@ class RecoveredDraft:
 
 
 def recovered_drafts(data_dir: Path) -> list[RecoveredDraft]:
-    """Autosaved writing no open editor owns, newest first. Unreadable files are logged and left."""
+    """Autosaved writing no open editor owns, newest first. Unreadable files are logged and set aside."""
     folder = unsaved_folder(data_dir)
     try:
         paths = sorted(folder.glob("*.json"))
@@ -73,9 +73,18 @@ def recovered_drafts(data_dir: Path) -> list[RecoveredDraft]:
             found.append(RecoveredDraft(path, int(post_id) if isinstance(post_id, int) else None,
                                         saved_at, data["state"]))
         except (OSError, FileRefused, ValueError, KeyError, TypeError) as exc:
-            log.warning("skipping unreadable autosave %s: %s", path.name, exc)
+            log.warning("setting aside an unreadable autosave %s: %s", path.name, exc)
+            set_aside(path)
     found.sort(key=lambda d: d.saved_at, reverse=True)
     return found
+
+
+def set_aside(path: Path) -> None:
+    """Rename a file that cannot be restored to `.unreadable`: kept for a person to look at, never offered again."""
+    try:
+        os.replace(path, path.with_name(path.name + ".unreadable"))
+    except OSError as exc:
+        log.warning("could not set %s aside: %s", path.name, exc.strerror or exc)
 
 
 class DraftKeeper:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -36,7 +37,7 @@ from app.core.timeutil import utcnow
 from app.store.views import AccountView, PostView
 from app.ui import icons, theme
 from app.ui.calendar.timeline import local_wall
-from app.ui.editor.autosave import DraftKeeper, RecoveredDraft, recovered_drafts
+from app.ui.editor.autosave import DraftKeeper, RecoveredDraft, recovered_drafts, set_aside
 from app.ui.editor.counters import (
     AdapterFor,
     CounterBar,
@@ -56,6 +57,8 @@ from app.ui.widgets import button, section
 
 if TYPE_CHECKING:
     from app.engine.planner import Planner
+
+log = logging.getLogger(__name__)
 
 FIELDS = ("account", "title", "text", "media", "first_comment", "scheduled_at")
 # Platforms that use a title: YouTube's video title, Pinterest's pin title, a Facebook video's title.
@@ -387,7 +390,8 @@ class PostEditor(QDialog):
         self.media.set_items(tuple(MediaItem.from_dict(m) for m in state.get("media") or [] if isinstance(m, dict)))
         self.first_comment.setPlainText(str(state.get("first_comment") or ""))
         when = state.get("scheduled_at")
-        self.schedule.set_instant(datetime.fromisoformat(when) if isinstance(when, str) else None)
+        at = datetime.fromisoformat(when) if isinstance(when, str) else None
+        self.schedule.set_instant(at if at is None or at.tzinfo else at.replace(tzinfo=UTC))
         recurrence = state.get("recurrence")
         self.schedule.set_recurrence(Recurrence.from_dict(recurrence if isinstance(recurrence, dict) else None))
         for aid, b in self.account_buttons.items():
@@ -703,11 +707,18 @@ class PostEditor(QDialog):
         found = next((d for d in recovered_drafts(self.data_dir) if self._recovers(d)), None)
         if found is None:
             return
+        self._loading = True
+        try:
+            self.apply_state(found.state)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:  # written by hand, or by a future version
+            log.warning("cannot restore %s: %s", found.path.name, exc)
+            set_aside(found.path)
+            self.apply_state(self.saved_state)
+            return
+        finally:
+            self._loading = False
         self.keeper.adopt(found)
         self.recovered = found
-        self._loading = True
-        self.apply_state(found.state)
-        self._loading = False
         self.touched = True
         self.refresh()
         stamp = local_wall(found.saved_at, self.tz).strftime("%a %d %b %H:%M")
