@@ -49,6 +49,7 @@ class GuideWindow(QDialog):
         self.setWindowFlag(Qt.WindowType.Window, True)
         self.browser = QTextBrowser()
         self.browser.setOpenLinks(False)  # web links go to the system browser, pages stay here
+        self.browser.document().setDocumentMargin(20)
         self.browser.anchorClicked.connect(self._follow)
         if guide.is_file():
             self.browser.setSearchPaths([str(guide.parent)])
@@ -78,8 +79,8 @@ class GuideWindow(QDialog):
     def _follow(self, url: QUrl) -> None:
         if url.scheme() in ("http", "https", "mailto"):
             QDesktopServices.openUrl(url)
-        else:
-            self.browser.setSource(url)
+        else:  # "#settings" from the contents: the same file, scrolled there (Back returns)
+            self.browser.setSource(self.browser.source().resolved(url))
 
 
 def open_log_folder(data_dir: Path, opener: Callable[[Path], object] = open_in_file_manager) -> Path:
