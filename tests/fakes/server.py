@@ -125,6 +125,8 @@ class FakeServer:
         self.port = 0
         self.lock = threading.RLock()
         self.calls: list[tuple[str, str]] = []
+        # Every request with the answer it got, for the contract tests (tests/contracts) to check.
+        self.exchanges: list[tuple[Request, Response]] = []
         self.faults: list[Fault] = []
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -303,6 +305,10 @@ class FakeServer:
                 if fault is not None and fault.kind == "status_after":
                     response = Response(fault.status, fault.body or self.default_error(fault.status), dict(fault.headers))
         response = self.decorate(request, response)
+        if not request.path.startswith("/__fake__/"):
+            with self.lock:
+                self.exchanges.append((request, response))
+                del self.exchanges[:-2000]
         writer.write(self._encode(response))
         await writer.drain()
         return True
