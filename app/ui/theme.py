@@ -191,6 +191,7 @@ def style_sheet(palette: QPalette) -> str:
         "accent_text": palette.color(QPalette.ColorRole.HighlightedText).name(),
         "accent_soft": mix(base, hi, 0.18).name(),
         "danger": readable_on(QColor("#d64545"), window).name(),
+        "warn": readable_on(QColor("#b86a0c"), window).name(),
         "danger_soft": mix(base, QColor("#d64545"), 0.14).name(),
         "warn_soft": mix(base, QColor("#d9801a"), 0.16).name(),
         "ok_soft": mix(base, QColor("#2e9d5b"), 0.14).name(),

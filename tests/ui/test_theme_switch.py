@@ -48,6 +48,15 @@ def test_links_and_link_buttons_are_readable_on_a_dark_system_theme() -> None:
         assert theme.contrast(fixed.color(role), base) >= 4.5
 
 
+@pytest.mark.parametrize("palette", [theme.dark_palette(), _system_dark_palette(), theme.light_palette()])
+def test_error_and_warning_labels_are_readable_in_every_theme(palette: QPalette) -> None:
+    sheet = theme.style_sheet(palette)
+    window = palette.color(QPalette.ColorRole.Window)
+    for role in ("error", "warning"):
+        rule = next(line for line in sheet.splitlines() if line.startswith(f'QLabel[role="{role}"]'))
+        assert theme.contrast(QColor(rule.split("color:")[1].split(";")[0].strip()), window) >= 4.5, role
+
+
 def test_a_light_theme_keeps_its_own_link_colour() -> None:
     pal = theme.light_palette()
     assert theme.with_readable_links(pal).color(QPalette.ColorRole.Link) == pal.color(QPalette.ColorRole.Link)
