@@ -11,13 +11,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.auth.accounts import ConnectedAccount
-from app.cli import open_runtime, print_json
+from app.cli import open_runtime, plain_text, port_number, print_json, seconds, whole_number, zone_name
 from app.core.errors import OutpostError, PublishError
 from app.core.models import AccountInfo, Platform
+from app.core.redact import for_terminal
 
 if TYPE_CHECKING:
     from app.auth.meta import MetaBrowserSignIn
     from app.platforms.mediahost import MediaHost
+
+
+MAX_LATENCY_MS = 600_000  # ten minutes: longer than any publish call is allowed to take
+SIGN_IN_SECONDS = seconds(1, 86_400)
 
 
 def register(sub: Any) -> None:
@@ -31,12 +36,13 @@ def register(sub: Any) -> None:
     add = acc.add_parser("add", help="add an account")
     add_sub = add.add_subparsers(dest="platform", metavar="PLATFORM", required=True)
     sb = add_sub.add_parser("sandbox", help="a local practice account that publishes into the data folder")
-    sb.add_argument("--name", required=True, help="a name for it")
-    sb.add_argument("--timezone", help="its time zone (default: this computer's)")
-    sb.add_argument("--latency-ms", type=int, default=0, help="simulated platform latency")
+    sb.add_argument("--name", required=True, type=plain_text, help="a name for it")
+    sb.add_argument("--timezone", type=zone_name, help="its time zone, e.g. Europe/Berlin (default: this computer's)")
+    sb.add_argument("--latency-ms", type=whole_number(0, MAX_LATENCY_MS), default=0,
+                    help=f"simulated platform latency, 0 to {MAX_LATENCY_MS} ms")
     sb.add_argument("--fail", choices=["transient", "permanent", "rate_limit", "auth", "unknown", "unknown_after_write"],
                     help="simulate a failing platform")
-    sb.add_argument("--fail-times", type=int, help="fail only the first N attempts")
+    sb.add_argument("--fail-times", type=whole_number(0, 1_000_000), help="fail only the first N attempts")
     sb.add_argument("--json", action="store_true")
     sb.set_defaults(handler=cmd_add_sandbox)
 
@@ -73,7 +79,8 @@ def register(sub: Any) -> None:
     mc = connect_sub.add_parser("mastodon", help="sign in to a Mastodon server in your browser")
     mc.add_argument("--server", required=True, help="your server, e.g. mastodon.social")
     mc.add_argument("--no-browser", action="store_true", help="only print the address to open")
-    mc.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the sign-in (default 300)")
+    mc.add_argument("--timeout", type=SIGN_IN_SECONDS, default=300.0,
+                    help="seconds to wait for the sign-in (default 300)")
     mc.add_argument("--json", action="store_true")
     mc.set_defaults(handler=cmd_connect_mastodon)
 
@@ -100,7 +107,8 @@ def register(sub: Any) -> None:
                                 "(the client secret is read from standard input)")
     yc.add_argument("--client-id", required=True, help="the client id of your Google Cloud \"Desktop app\" client")
     yc.add_argument("--no-browser", action="store_true", help="only print the address to open")
-    yc.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the sign-in (default 300)")
+    yc.add_argument("--timeout", type=SIGN_IN_SECONDS, default=300.0,
+                    help="seconds to wait for the sign-in (default 300)")
     yc.add_argument("--privacy", choices=["public", "unlisted", "private"], default="public",
                     help="who may see the videos Outpost publishes (default public)")
     yc.add_argument("--json", action="store_true")
@@ -140,7 +148,8 @@ def cmd_list(args: argparse.Namespace, data_dir: Path) -> int:
     for a in accounts:
         star = "*" if a.is_default else " "
         status = "" if a.status.value == "active" else f"  [{a.status.value.replace('_', ' ')}]"
-        print(f"{star}{a.id:>4}  {a.platform.label:<14} {a.handle:<28} {a.display_name}{status}")
+        print(f"{star}{a.id:>4}  {a.platform.label:<14} {for_terminal(a.handle):<28} {for_terminal(a.display_name)}"
+              f"{status}")
     return 0
 
 
@@ -159,7 +168,7 @@ def cmd_add_sandbox(args: argparse.Namespace, data_dir: Path) -> int:
     if args.json:
         print_json(account.to_json())
     else:
-        print(f"Added sandbox account {account.id} ({account.display_name}).")
+        print(f"Added sandbox account {account.id} ({for_terminal(account.display_name)}).")
     return 0
 
 
@@ -176,7 +185,7 @@ def cmd_remove(args: argparse.Namespace, data_dir: Path) -> int:
             notes = asyncio.run(forget_account(info, rt.secrets, api_base=dict(rt.context.api_base)))
         except Exception as exc:  # keyring trouble must not keep a removed account half-removed
             print(f"outpost: the account was removed, but its keyring entry could not be deleted: {exc}")
-    print(f"Removed {account.label}; {cancelled} unpublished post(s) cancelled.")
+    print(f"Removed {for_terminal(account.label)}; {cancelled} unpublished post(s) cancelled.")
     for note in notes:
         print(note)
     return 0
@@ -207,7 +216,7 @@ def _save(data_dir: Path, connected: ConnectedAccount, as_json: bool) -> int:
     if as_json:
         print_json(account.to_json())
     else:
-        print(f"Connected {connected.label} as account {account.id}.")
+        print(f"Connected {for_terminal(connected.label)} as account {account.id}.")
     return 0
 
 
@@ -416,18 +425,18 @@ def _register_developer_app_connects(connect_sub: Any) -> None:
     xc.add_argument("--client-id", required=True, help="the app's OAuth 2.0 client id")
     xc.add_argument("--secret-stdin", action="store_true",
                     help="also read a client secret from standard input (a \"Web App\", confidential client)")
-    xc.add_argument("--port", type=int, help="the port of the callback registered for the app, "
+    xc.add_argument("--port", type=port_number, help="the port of the callback registered for the app, "
                     "http://127.0.0.1:PORT/callback/x (default 8721)")
     lc = connect_sub.add_parser("linkedin", help="sign in to LinkedIn in your browser with your LinkedIn app "
                                 "(the client secret is read from standard input)")
     lc.add_argument("--client-id", required=True)
-    lc.add_argument("--port", type=int, help="the port of the redirect URL registered for the app, "
+    lc.add_argument("--port", type=port_number, help="the port of the redirect URL registered for the app, "
                     "http://127.0.0.1:PORT/callback/linkedin (default 8722)")
     pc = connect_sub.add_parser("pinterest", help="sign in to Pinterest in your browser with your Pinterest app "
                                 "(the app secret is read from standard input)")
     pc.add_argument("--app-id", required=True)
     pc.add_argument("--board", default="", help="the board to pin to, by name or id (default: your first board)")
-    pc.add_argument("--port", type=int, help="the port of the redirect URI registered for the app, "
+    pc.add_argument("--port", type=port_number, help="the port of the redirect URI registered for the app, "
                     "http://127.0.0.1:PORT/callback/pinterest (default 8085)")
     tc = connect_sub.add_parser("tiktok", help="sign in to TikTok in your browser with your TikTok app "
                                 "(the client secret is read from standard input)")
@@ -441,7 +450,7 @@ def _register_developer_app_connects(connect_sub: Any) -> None:
     tc.add_argument("--inbox", action="store_true", help="send videos to your TikTok inbox to finish there")
     for parser in (xc, lc, pc, tc):
         parser.add_argument("--no-browser", action="store_true", help="only print the address to open")
-        parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the sign-in")
+        parser.add_argument("--timeout", type=SIGN_IN_SECONDS, default=300.0, help="seconds to wait for the sign-in")
         parser.add_argument("--json", action="store_true")
         parser.set_defaults(handler=cmd_connect_developer_app)
 

@@ -84,6 +84,10 @@ def to_local(instant: datetime, tz: tzinfo) -> datetime:
     return as_utc(instant).astimezone(tz)
 
 
+# Room on both sides for the arithmetic schedules do (catch-up windows, repeats, zone offsets).
+MIN_YEAR, MAX_YEAR = 1970, 9998
+
+
 def parse_instant(text: str, default_tz: tzinfo) -> datetime:
     """Parse ISO 8601 (with or without an offset, date-only allowed) to an aware UTC instant.
 
@@ -107,9 +111,13 @@ def parse_instant(text: str, default_tz: tzinfo) -> datetime:
                 f"Cannot read {raw!r} as a date and time; use ISO 8601 such as 2026-12-24T09:30 "
                 "or 2026-12-24T09:30+01:00."
             ) from exc
-    if parsed.tzinfo is None:
-        return localize(parsed, default_tz)
-    return parsed.astimezone(UTC)
+    try:
+        instant = localize(parsed, default_tz) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00 east of UTC, 9999-12-31T23:59 west of it
+        instant = None
+    if instant is None or not MIN_YEAR <= instant.year <= MAX_YEAR:
+        raise ValueError(f"{raw!r} is outside the dates Outpost can schedule (the years {MIN_YEAR} to {MAX_YEAR}).")
+    return instant
 
 
 def combine(day: date, at: time, tz: tzinfo) -> datetime:

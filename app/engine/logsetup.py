@@ -17,9 +17,14 @@ FIELDS = ("post", "target", "platform", "attempt", "kind")
 
 
 class RedactingFilter(logging.Filter):
-    """Renders the message once, scrubs secrets and line breaks, and appends structured fields."""
+    """Renders the message once, scrubs secrets and line breaks, and appends structured fields.
+
+    Every handler carries a filter and all of them see the same record: the record is marked once
+    rendered, so the second handler does not append the fields again ("post=1 post=1")."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "_outpost_rendered", False):
+            return True
         try:
             message = record.getMessage()
         except Exception:  # a bad format string must not lose the line
@@ -31,6 +36,7 @@ class RedactingFilter(logging.Filter):
         if record.exc_info and record.exc_info[1] is not None:
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
+        record._outpost_rendered = True
         return True
 
 
@@ -63,6 +69,17 @@ def setup_logging(log_dir: Path | None, *, stderr: bool = False, level: int = lo
         root.addHandler(sh)
     for noisy in ("httpx", "httpcore", "apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def set_log_level(level: int) -> None:
+    """Log at `level` from now on: the root logger and Outpost's own handlers (file and stderr) alike.
+
+    Setting only the root logger's level is not enough: each handler drops records below its own."""
+    root = logging.getLogger()
+    root.setLevel(level)
+    for handler in root.handlers:
+        if getattr(handler, "_outpost", False):
+            handler.setLevel(level)
 
 
 def install_redaction_on_all_handlers() -> None:

@@ -37,10 +37,20 @@ from app.engine.recurring import occurrence_key
 from app.platforms.base import Adapter
 from app.store import repo
 from app.store.db import Database
+from app.store.files import FileRefused, read_head
+from app.store.listing import HeldAccount, PostFilter, find_posts, held_accounts, posts_per_target_status
 from app.store.schema import Account, Post, Target
 from app.store.views import AccountView, AttemptView, EventView, PostView
 
 PAST_GRACE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class PostPage:
+    """One page of a listing and how many posts the filter selects in all."""
+
+    posts: list[PostView]
+    total: int
 
 
 @dataclass(frozen=True)
@@ -118,7 +128,10 @@ class Planner:
         make_default: bool = False,
     ) -> AccountView:
         tz = timezone or local_zone_name()
-        zone(tz)
+        try:
+            zone(tz)
+        except ValueError as exc:
+            raise OutpostError(str(exc)) from None
         if not handle.strip():
             raise OutpostError("An account needs a handle or name.")
         with self.db.write() as s:
@@ -375,15 +388,29 @@ class Planner:
         with self.db.read() as s:
             return [repo.post_view(p) for p in repo.posts_between(s, start, end, **filters)]
 
-    def posts(self, status: PostStatus | None = None, limit: int = 500) -> list[PostView]:
+    def posts(self, status: PostStatus | None = None, limit: int | None = None) -> list[PostView]:
+        """Every post (or every post with `status`), soonest first, undated last; `limit` cuts the list
+        where the caller asks, never silently (post_page also says how many were left out)."""
+        return self.post_page(PostFilter(statuses=(status,) if status else ()), limit=limit).posts
+
+    def post_page(self, wanted: PostFilter | None = None, *, limit: int | None = None, offset: int = 0) -> PostPage:
+        """The posts `wanted` selects, from `offset`, at most `limit` of them, with the total."""
         with self.db.read() as s:
-            if status is not None:
-                rows = repo.posts_with_status(s, status, limit)
-            else:
-                rows = repo.posts_between(s, datetime.min.replace(tzinfo=self.clock().tzinfo),
-                                          datetime.max.replace(tzinfo=self.clock().tzinfo))[:limit]
-                rows = list(rows) + list(repo.undated_drafts(s))
-            return [repo.post_view(p) for p in rows]
+            try:
+                rows, total = find_posts(s, wanted or PostFilter(), limit=limit, offset=offset)
+            except ValueError as exc:
+                raise OutpostError(str(exc)) from None
+            return PostPage([repo.post_view(p) for p in rows], total)
+
+    def held(self) -> list[HeldAccount]:
+        """Accounts whose scheduled posts wait until the person reconnects or re-enables them."""
+        with self.db.read() as s:
+            return held_accounts(s)
+
+    def posts_per_target_status(self) -> dict[TargetStatus, int]:
+        """How many posts have at least one account in each status (partial failures included)."""
+        with self.db.read() as s:
+            return posts_per_target_status(s)
 
     def drafts(self) -> list[PostView]:
         with self.db.read() as s:
@@ -607,31 +634,75 @@ def _describe(problem: Problem, planner: Planner) -> str:
 
 
 _VIDEO_EXT = {".mp4", ".mov", ".m4v", ".webm"}
+_KNOWN_TYPES = "JPEG, PNG, GIF, WebP, MP4 or MOV"
 
 
 def _inspect_media(media: Iterable[MediaItem]) -> tuple[tuple[MediaItem, ...], list[Problem]]:
-    """Fill in type and size of local files; report files that cannot be read."""
+    """Fill in type and size of local files from their content; report files Outpost cannot post.
+
+    Files are opened without blocking and only when regular (a FIFO, /dev/zero or /proc/self/mem
+    is refused, never read), and only their first bytes are read. The content decides the type,
+    not the name: an HTML page called photo.png is refused. A file declared a video whose container
+    Outpost does not recognise is left to the platform to judge."""
+    from app.importer.media import sniff_mime
+
     out: list[MediaItem] = []
     problems: list[Problem] = []
     for i, item in enumerate(media, start=1):
         if item.is_url:
             mime = item.mime_type or (mimetypes.guess_type(item.source.split("?")[0])[0] or "")
             out.append(replace(item, mime_type=mime))
+            blocked = private_media_address(item.source)
+            if blocked:
+                problems.append(Problem("media", f"Attachment {i}: {blocked}"))
             continue
         path = Path(item.source).expanduser()
-        if not path.is_file():
+        try:
+            head, size = read_head(path, 64)
+        except FileNotFoundError:
             problems.append(Problem("media", f"Attachment {i}: no file at {item.source}; check the path."))
             out.append(item)
             continue
-        mime = item.mime_type or (mimetypes.guess_type(path.name)[0] or "application/octet-stream")
-        kind = item.kind
-        if path.suffix.lower() in _VIDEO_EXT or mime.startswith("video/"):
+        except FileRefused as exc:
+            problems.append(Problem("media", f"Attachment {i}: {exc}"))
+            out.append(item)
+            continue
+        except OSError as exc:
+            problems.append(Problem("media", f"Attachment {i}: {path.name} cannot be read "
+                                    f"({exc.strerror or type(exc).__name__}); check the file and its permissions."))
+            out.append(item)
+            continue
+        if size == 0 or not head:
+            problems.append(Problem("media", f"Attachment {i}: {path.name} is empty; choose the picture or video "
+                                    "itself."))
+            out.append(item)
+            continue
+        mime = sniff_mime(head)
+        if mime:
+            kind = MediaKind.GIF if mime == "image/gif" else MediaKind.VIDEO if mime.startswith("video/") \
+                else MediaKind.IMAGE
+        elif item.kind is MediaKind.VIDEO or item.mime_type.startswith("video/"):
+            mime = item.mime_type or (mimetypes.guess_type(path.name)[0] or "video/mp4")
             kind = MediaKind.VIDEO
-        elif mime == "image/gif":
-            kind = MediaKind.GIF
-        out.append(replace(item, source=str(path.resolve()), mime_type=mime, size_bytes=path.stat().st_size,
-                           kind=kind))
+        else:
+            problems.append(Problem("media", f"Attachment {i}: {path.name} is not an image or video Outpost can post "
+                                    f"({_KNOWN_TYPES}), whatever its name says."))
+            out.append(item)
+            continue
+        out.append(replace(item, source=str(path.resolve()), mime_type=mime, size_bytes=size, kind=kind))
     return tuple(out), problems
+
+
+def private_media_address(url: str) -> str | None:
+    """Why a media address on this computer or a private network is refused, or None.
+
+    Only what the address itself says (no DNS at compose time); the download checks again after
+    resolving. OUTPOST_ALLOW_PRIVATE_MEDIA=1 allows them (a media server on your own network)."""
+    from app.platforms.http import allow_private_media, blocked_address
+
+    if allow_private_media():
+        return None
+    return blocked_address(url)
 
 
 def _refuse_if_handed_off(targets: Iterable[Target]) -> None:

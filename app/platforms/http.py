@@ -333,44 +333,152 @@ def install_http_log_redaction() -> None:
     _installed = True
 
 
-async def load_media(client: httpx.AsyncClient, source: str, mime_type: str = "") -> tuple[bytes, str, str]:
+MEDIA_MAX_BYTES = 4 * 1024**3  # TikTok's and Facebook's largest videos; a bigger file is refused, not read
+
+
+async def load_media(client: httpx.AsyncClient, source: str, mime_type: str = "",
+                     max_bytes: int = MEDIA_MAX_BYTES) -> tuple[bytes, str, str]:
     """The bytes, MIME type and file name of a local file or an http(s) address.
 
-    Raises PublishError(PERMANENT) when the file is gone, so a post never goes out without it (P12).
+    Raises PublishError(PERMANENT) when the file is gone, is not a regular file, or holds more than
+    `max_bytes`, so a post never goes out without it (P12). A download stops at `max_bytes`, and an
+    address on this computer or a private network is refused unless allow_private_media().
     """
     name = Path(source.rstrip("/").rsplit("/", 1)[-1]).name or "media"
     guessed = mime_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
     if source.startswith(("http://", "https://")):
+        await _refuse_private_download(source, name)
         try:
-            response = await client.get(source)
+            data, content_type = await _download(client, source, name, max_bytes)
         except httpx.HTTPError as exc:
             raise classify(exc, request_sent_for_create=False) from None
-        if response.status_code != 200:
-            raise PublishError(
-                ErrorKind.PERMANENT, f"The attachment {name} could not be downloaded (HTTP {response.status_code}).",
-                http_status=response.status_code, code="media_download",
-            )
-        return response.content, mime_type or response.headers.get("content-type", guessed).split(";")[0], name
+        return data, mime_type or (content_type or guessed).split(";")[0], name
     try:
-        data = await asyncio.to_thread(_read_file, source)
+        data = await asyncio.to_thread(_read_file, source, max_bytes)
     except OSError as exc:
+        from app.store.files import FileRefused
+
+        why = str(exc) if isinstance(exc, FileRefused) else f"it cannot be read ({exc.strerror})"
         raise PublishError(
-            ErrorKind.PERMANENT, f"The attachment {name} cannot be read ({exc.strerror}). Re-attach it.",
+            ErrorKind.PERMANENT, f"The attachment {name} was not sent: {why}. Re-attach it.",
             code="media_missing",
         ) from None
     return data, guessed, name
 
 
-def _read_file(source: str) -> bytes:
-    return Path(source).expanduser().read_bytes()
+async def _download(client: httpx.AsyncClient, source: str, name: str, max_bytes: int) -> tuple[bytes, str]:
+    """The body of a 200 answer, streamed and abandoned as soon as it passes `max_bytes`."""
+    async with client.stream("GET", source) as response:
+        if response.status_code != 200:
+            raise PublishError(
+                ErrorKind.PERMANENT, f"The attachment {name} could not be downloaded (HTTP {response.status_code}).",
+                http_status=response.status_code, code="media_download",
+            )
+        too_big = PublishError(
+            ErrorKind.PERMANENT, f"The attachment {name} is larger than the {_megabytes(max_bytes)} Outpost "
+            "downloads; the download was stopped. Use a smaller file.", code="media_too_large",
+        )
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise too_big
+        body = bytearray()
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > max_bytes:
+                raise too_big
+        return bytes(body), response.headers.get("content-type", "")
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1_000_000:,.0f} MB" if n >= 1_000_000 else f"{n:,} bytes"
+
+
+def allow_private_media() -> bool:
+    """OUTPOST_ALLOW_PRIVATE_MEDIA=1: media may come from this computer or a private network."""
+    return os.environ.get("OUTPOST_ALLOW_PRIVATE_MEDIA", "").strip().lower() in ("1", "true", "yes")
+
+
+def _is_private_ip(text: str) -> bool:
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return bool(ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast
+                or ip.is_unspecified or not ip.is_global)
+
+
+def blocked_address(url: str) -> str | None:
+    """Why `url` names this computer or a private network by itself (no DNS), or None."""
+    from urllib.parse import urlsplit
+
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    except ValueError:
+        return None
+    if host == "localhost" or host.endswith(".localhost") or _is_private_ip(host):
+        return _private_message(host)
+    return None
+
+
+def _private_message(host: str, ip: str = "") -> str:
+    at = f" ({ip})" if ip and ip != host else ""
+    return (f"{host}{at} is on this computer or a private network; Outpost only downloads media from public "
+            "addresses. Set OUTPOST_ALLOW_PRIVATE_MEDIA=1 to allow it.")
+
+
+async def _refuse_private_download(url: str, name: str) -> None:
+    """Refuse before connecting when the address, or any address its name resolves to, is private
+    (169.254.169.254, 10/8, 127/8, ::1 ...): a post must not fetch from inside the network."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if allow_private_media():
+        return
+    refused = blocked_address(url)
+    if refused is None:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError):
+            return  # the download itself reports the name that cannot be found
+        for *_rest, sockaddr in infos:
+            if _is_private_ip(str(sockaddr[0])):
+                refused = _private_message(host, str(sockaddr[0]))
+                break
+    if refused is not None:
+        raise PublishError(ErrorKind.PERMANENT, f"The attachment {name} was not downloaded: {refused}",
+                           code="media_private_address")
+
+
+def _read_file(source: str, max_bytes: int = MEDIA_MAX_BYTES) -> bytes:
+    """A local attachment: a regular file only (never a FIFO or a device), refused past `max_bytes`."""
+    from app.store.files import read_regular_file
+
+    return read_regular_file(Path(source).expanduser(), max_bytes)
 
 
 def local_media_problems(sources: list[str]) -> list[str]:
-    """Messages for local attachments that no longer exist (checked at compose time)."""
+    """Messages for local attachments that no longer exist or are not files (checked at compose time)."""
+    import stat
+
     out = []
     for i, source in enumerate(sources, start=1):
-        if not source.startswith(("http://", "https://")) and not Path(source).expanduser().is_file():
+        if source.startswith(("http://", "https://")):
+            continue
+        try:
+            regular = stat.S_ISREG(Path(source).expanduser().stat().st_mode)
+        except (OSError, ValueError):
             out.append(f"Attachment {i}: the file {Path(source).name} was not found. Re-attach it.")
+            continue
+        if not regular:
+            out.append(f"Attachment {i}: {Path(source).name} is not a regular file. Attach the picture or video "
+                       "itself.")
     return out
 
 

@@ -28,6 +28,7 @@ class WindowMenus(QObject):
         self.dialogs: dict[str, QWidget] = {}  # open dialogs by name, kept alive and raised when asked again
         self._last_event: int | None = None
         self._notify_successes: bool | None = None
+        self._last_counts: dict[object, int] | None = None
         self.export_action = _action(window, "Export posts…", ["Ctrl+E"], self.open_export)
         self.settings_action = _action(window, "Settings…", ["Ctrl+,"], self.open_settings, "settings",
                                        QKeySequence.StandardKey.Preferences)
@@ -72,6 +73,10 @@ class WindowMenus(QObject):
             return
         from app.engine import success_notices
 
+        counts = getattr(window, "counts", None)
+        if counts == self._last_counts and self._last_event is not None:
+            return  # nothing was published since the last look: no query (an idle Outpost sends no SQL)
+        self._last_counts = dict(counts) if isinstance(counts, dict) else None
         db = window.runtime.db
         if self._last_event is None:  # what happened before the window opened is not news
             self._last_event = success_notices.latest_event_id(db)

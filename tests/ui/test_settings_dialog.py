@@ -3,6 +3,7 @@ writes nothing; Launch at login shows its state off as well as on."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +14,8 @@ from PySide6.QtGui import QAction, QColor
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
-from app.core.models import Platform
+from app.core.models import Platform, PostStatus
+from app.core.timeutil import utcnow
 from app.engine.preferences import Preferences
 from app.engine.runtime import Runtime
 from app.store.paths import backup_dir
@@ -138,27 +140,36 @@ def test_back_up_now_adds_a_verified_copy_to_the_list(window, data_dir: Path) ->
     dialog.reject()
 
 
-def test_a_published_post_is_told_only_when_asked_for(window, runtime: Runtime, qtbot) -> None:  # type: ignore[no-untyped-def]
-    from app.store import repo
+def test_a_published_post_is_told_only_when_asked_for(qloop, window, runtime: Runtime, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QSystemTrayIcon
 
-    post_id = make_post(runtime, None, "Our spring sale starts today", draft=True)
-    window.healthChanged.emit()  # the first look only notes where the journal is
+    told: list[str] = []
+    window.toast.show_message = lambda text, **_kw: told.append(text)  # type: ignore[method-assign]
 
-    def publish_event() -> None:
-        with runtime.db.write() as s:
-            repo.add_event(s, f"Published post #{post_id} on sandbox.", kind="published", post_id=post_id,
-                           platform="sandbox")
+    async def publish(text: str) -> None:
+        post_id = make_post(runtime, utcnow() + timedelta(seconds=1), text)
+        deadline = asyncio.get_running_loop().time() + 10
+        while runtime.planner.post(post_id).status is not PostStatus.PUBLISHED:
+            assert asyncio.get_running_loop().time() < deadline, "not published"
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # the window's reload after the change
 
-    publish_event()
-    window.healthChanged.emit()
-    assert not window.toast.isVisible()  # failures only: the default
-    dialog = _open(window)
-    dialog.page(PublishingPage).also_successes.setChecked(True)
-    assert dialog.save()
-    publish_event()
-    window.healthChanged.emit()
-    qtbot.waitUntil(window.toast.isVisible)
-    assert "Our spring sale starts today" in window.toast.label.text()
+    async def scenario() -> None:
+        await runtime.start()
+        window.reload()
+        await publish("Failures only: nobody is told about this one")
+        assert not [t for t in told if t.startswith("Published")]
+        dialog = _open(window)
+        dialog.page(PublishingPage).also_successes.setChecked(True)
+        assert dialog.save()
+        told.clear()
+        await publish("Our spring sale starts today")
+        await runtime.stop()
+
+    assert window.tray is None or not isinstance(window.tray, QSystemTrayIcon)
+    qloop.run_until_complete(scenario())
+    published = [t for t in told if t.startswith("Published")]
+    assert published == ["Published on Sandbox: Our spring sale starts today"]
 
 
 def test_launch_at_login_shows_an_empty_box_when_off(window, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -177,3 +188,11 @@ def test_launch_at_login_shows_an_empty_box_when_off(window, tmp_path: Path, mon
     file_menu.hide()
     assert drawn - {background.rgb()}, "no box is drawn for an unchecked Launch at login"
     assert QColor(background).isValid()
+
+
+def test_the_success_check_sends_no_sql_while_nothing_changes(window, runtime: Runtime) -> None:
+    window.healthChanged.emit()  # the first look
+    before = runtime.db.statements
+    for _ in range(3):
+        window.healthChanged.emit()  # the window's 30-second tick
+    assert runtime.db.statements == before
