@@ -103,3 +103,15 @@ def test_each_account_names_itself_once(dialog) -> None:
     dialog.reload()
     texts = [dialog.accounts.item(i).text() for i in range(dialog.accounts.count())]
     assert texts == ["Sandbox   (default)", "Alice   alice.test · Bluesky"]
+
+
+async def test_not_a_server_is_refused_in_the_auth_layers_words_before_a_browser_opens(dialog) -> None:
+    opened: list[str] = []
+    dialog.open_url = opened.append
+    _choose(dialog, Platform.MASTODON)
+    dialog.server.setText("not a server!")
+    dialog.connect_button.click()
+    await _settle(dialog)
+    assert opened == [] and dialog.status.property("role") == "error"
+    assert "not a server!" in dialog.status.text() and "Error" not in dialog.status.text()
+    assert dialog.connect_button.isEnabled() and dialog.accounts.count() == 1
