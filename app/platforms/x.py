@@ -133,6 +133,22 @@ def _comparable(text: str) -> str:
     return " ".join(_URL.sub(" ", unicodedata.normalize("NFC", text)).split())
 
 
+# The media_type values X's upload accepts (InitializeMediaUploadRequest in X's OpenAPI document, as
+# the official xdk SDK carries it; tests/contracts/test_x_contract.py checks against it), and the
+# other names the same containers go by on a computer.
+X_MEDIA_TYPES = frozenset({"video/mp4", "video/webm", "video/mp2t", "video/quicktime", "image/jpeg", "image/gif",
+                           "image/bmp", "image/png", "image/webp", "image/pjpeg", "image/tiff"})
+_SAME_AS = {"video/x-m4v": "video/mp4", "video/m4v": "video/mp4", "image/jpg": "image/jpeg",
+            "image/x-ms-bmp": "image/bmp", "video/x-quicktime": "video/quicktime"}
+ALT_TEXT_LIMIT = 1000  # characters of alt text X keeps per picture
+
+
+def x_media_type(mime: str) -> str | None:
+    """The media_type X knows this file as, or None when X does not take it (MKV, AVI, HEIC, ...)."""
+    mime = _SAME_AS.get(mime.lower(), mime.lower())
+    return mime if mime in X_MEDIA_TYPES else None
+
+
 def _media_category(item: MediaItem, mime: str) -> str:
     if item.kind is MediaKind.VIDEO:
         return "tweet_video"
@@ -167,6 +183,15 @@ class XAdapter:
                                     platform=self.platform, account_id=account.id))
         for message in local_media_problems([m.source for m in content.media]):
             problems.append(Problem("media", message, platform=self.platform, account_id=account.id))
+        for i, item in enumerate(content.media, start=1):
+            if item.mime_type and not item.is_url and x_media_type(item.mime_type) is None:
+                problems.append(Problem("media", f"Attachment {i} is a {item.mime_type} file, which X does not take. "
+                                        "Convert it to MP4 (video) or JPEG/PNG (picture).",
+                                        platform=self.platform, account_id=account.id))
+            if len(item.alt_text) > ALT_TEXT_LIMIT:
+                problems.append(Problem("media", f"The alt text of attachment {i} has {len(item.alt_text):,} "
+                                        f"characters; X keeps {ALT_TEXT_LIMIT:,}. Shorten it.",
+                                        platform=self.platform, account_id=account.id))
         return problems
 
     # ---- plumbing ----------------------------------------------------------------------
@@ -297,7 +322,20 @@ class XAdapter:
         return ids
 
     async def _upload(self, account: AccountInfo, item: MediaItem, n: int) -> str:
-        data, mime, name = await load_media(self._client, item.source, item.mime_type)
+        media_id = await self._upload_bytes(account, item, n)
+        if item.alt_text.strip():
+            response = await self._send(account, "POST", "/2/media/metadata", create=False, json={
+                "id": media_id, "metadata": {"alt_text": {"text": item.alt_text[:ALT_TEXT_LIMIT]}}})
+            if response.status_code != 200:
+                raise x_error(response, create=False, what=f"the alt text of attachment {n}")
+        return media_id
+
+    async def _upload_bytes(self, account: AccountInfo, item: MediaItem, n: int) -> str:
+        data, raw_mime, name = await load_media(self._client, item.source, item.mime_type)
+        mime = x_media_type(raw_mime)
+        if mime is None:
+            raise PublishError(ErrorKind.PERMANENT, f"Attachment {n} is a {raw_mime} file, which X does not take. "
+                               "Convert it to MP4 (video) or JPEG/PNG (picture).", code="media_type")
         category = _media_category(item, mime)
         if category == "tweet_image":
             response = await self._send(account, "POST", "/2/media/upload", create=False,

@@ -125,6 +125,7 @@ class FakeX(FakeServer):
         self.route("POST", "/2/media/upload/initialize", self.initialize)
         self.route("POST", r"/2/media/upload/(?P<media_id>\d+)/append", self.append)
         self.route("POST", r"/2/media/upload/(?P<media_id>\d+)/finalize", self.finalize)
+        self.route("POST", "/2/media/metadata", self.media_metadata)
 
     def authorize(self, request: Request) -> Response:
         q = {k: v[0] for k, v in request.query.items()}
@@ -222,7 +223,8 @@ class FakeX(FakeServer):
         tweet_id = str(next(self._ids))
         self.tweets.append({"id": tweet_id, "text": text, "media_ids": media_ids, "in_reply_to": reply_to,
                             "created": time.time()})
-        return Response(201, {"data": {"id": tweet_id, "text": text, "edit_history_tweet_ids": [tweet_id]}})
+        # CreatePostsResponseData in X's current OpenAPI document names it edit_history_post_ids.
+        return Response(201, {"data": {"id": tweet_id, "text": text, "edit_history_post_ids": [tweet_id]}})
 
     def timeline(self, request: Request, uid: str) -> Response:
         denied = self._authed(request)
@@ -268,6 +270,9 @@ class FakeX(FakeServer):
         total = int(body.get("total_bytes") or 0)
         if not body.get("media_type") or not 0 < total <= 17_179_869_184:
             return problem(400, "Invalid Request", "media_type and total_bytes are required")
+        if body["media_type"] not in MEDIA_TYPES:
+            return problem(400, "Invalid Request", f"media_type {body['media_type']} is not supported",
+                           "https://api.x.com/2/problems/invalid-request")
         m = self._new_media(str(body["media_type"]), str(body.get("media_category") or ""), total)
         return Response(200, {"data": {"id": m["id"], "media_key": f"7_{m['id']}", "expires_after_secs": 86400}})
 
@@ -313,6 +318,22 @@ class FakeX(FakeServer):
             info["error"] = {"code": 1, "name": "InvalidMedia", "message": "Unsupported video format"}
         return info
 
+    def media_metadata(self, request: Request) -> Response:
+        """POST /2/media/metadata {"id", "metadata": {"alt_text": {"text"}}}: alt text, at most 1,000 characters."""
+        denied = self._authed(request)
+        if denied:
+            return denied
+        body = request.json() or {}
+        m = self.media.get(str(body.get("id") or ""))
+        alt = ((body.get("metadata") or {}).get("alt_text") or {}).get("text")
+        if m is None:
+            return problem(400, "Invalid Request", "Invalid media id", "https://api.x.com/2/problems/invalid-request")
+        if not isinstance(alt, str) or len(alt) > 1000:
+            return problem(400, "Invalid Request", "alt_text.text must be a string of at most 1000 characters",
+                           "https://api.x.com/2/problems/invalid-request")
+        m["alt_text"] = alt
+        return Response(200, {"data": {"id": m["id"], "associated_metadata": {"alt_text": {"text": alt}}}})
+
     def media_status(self, request: Request) -> Response:
         denied = self._authed(request)
         if denied:
@@ -323,6 +344,12 @@ class FakeX(FakeServer):
             return problem(400, "Invalid Request", "Invalid media_id")
         return Response(200, {"data": {"id": m["id"], "media_key": f"7_{m['id']}",
                                        "processing_info": self._processing(m)}})
+
+
+# InitializeMediaUploadRequest.media_type's enum in X's OpenAPI document (the upload formats).
+MEDIA_TYPES = {"video/mp4", "video/webm", "video/mp2t", "video/quicktime", "text/srt", "text/vtt", "image/jpeg",
+               "image/gif", "image/bmp", "image/png", "image/webp", "image/pjpeg", "image/tiff", "model/gltf-binary",
+               "model/vnd.usdz+zip"}
 
 
 def main() -> None:

@@ -360,3 +360,20 @@ async def test_removing_an_x_account_revokes_its_tokens(account, x_fake) -> None
     assert notes == []
     assert secrets.get(account.id) is None
     assert x_fake.calls_to(r"/2/oauth2/revoke", "POST") >= 1
+
+
+def test_a_video_type_x_does_not_take_is_refused_while_composing(adapter, account, tmp_path) -> None:
+    mkv = tmp_path / "clip.mkv"
+    mkv.write_bytes(b"\x1a\x45\xdf\xa3" + b"\0" * 100)
+    problems = adapter.validate(PostContent("a clip", media=(
+        MediaItem(str(mkv), kind=MediaKind.VIDEO, mime_type="video/x-matroska"),)), account)
+    assert any("video/x-matroska" in p.message and "MP4" in p.message for p in problems)
+    m4v = MediaItem(str(mkv), kind=MediaKind.VIDEO, mime_type="video/x-m4v")  # the same container as MP4
+    assert not any("does not take" in p.message for p in adapter.validate(PostContent("a clip", media=(m4v,)), account))
+
+
+def test_alt_text_over_x_s_limit_is_refused_while_composing(adapter, account, tmp_path) -> None:
+    picture = _png(tmp_path)
+    long_alt = MediaItem(picture.source, alt_text="a" * 1001, mime_type="image/png")
+    assert any("alt text" in p.message and "1,000" in p.message
+               for p in adapter.validate(PostContent("x", media=(long_alt,)), account))
