@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QEvent, QObject, QSize
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QApplication, QDialog, QMenu, QSystemTrayIcon, QWidget
 
 from app.ui import icons, theme
@@ -117,7 +117,7 @@ class WindowMenus(QObject):
     def _keep(self, name: str, dialog: QDialog) -> None:
         self.dialogs[name] = dialog
         dialog.finished.connect(lambda _r: self.dialogs.pop(name, None))
-        dialog.resize(dialog.sizeHint())
+        fit_to_screen(dialog, dialog.sizeHint())
         dialog.open()  # never exec(): the loop keeps running
 
     def open_settings(self) -> QDialog | None:
@@ -156,7 +156,7 @@ class WindowMenus(QObject):
         guide = GuideWindow(self.window)
         self.dialogs["guide"] = guide
         guide.finished.connect(lambda _r: self.dialogs.pop("guide", None))
-        guide.resize(guide.sizeHint())
+        fit_to_screen(guide, guide.sizeHint())
         guide.show()  # beside the window, not in front of it: the guide is read while working
         return guide
 
@@ -191,6 +191,15 @@ def install_menus(window: MainWindow) -> WindowMenus:
     menus = WindowMenus(window)
     setattr(window, "menus", menus)  # noqa: B010 - the window's class does not declare it
     return menus
+
+
+def fit_to_screen(widget: QWidget, wanted: QSize) -> None:
+    """Open at `wanted`, or smaller on a small screen (1366x768 at 125 %, 1920x1080 at 200 %)."""
+    screen = widget.screen() or QGuiApplication.primaryScreen()
+    if screen is not None:
+        room = screen.availableGeometry().size()
+        wanted = wanted.boundedTo(QSize(int(room.width() * 0.92), int(room.height() * 0.92)))
+    widget.resize(wanted.expandedTo(widget.minimumSizeHint()))
 
 
 def menus_of(window: QWidget) -> WindowMenus:

@@ -196,3 +196,13 @@ def test_the_success_check_sends_no_sql_while_nothing_changes(window, runtime: R
     for _ in range(3):
         window.healthChanged.emit()  # the window's 30-second tick
     assert runtime.db.statements == before
+
+
+def test_settings_fits_a_small_screen(window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QRect
+
+    screen = window.screen()
+    monkeypatch.setattr(type(screen), "availableGeometry", lambda _self: QRect(0, 0, 960, 510))  # 1920x1080 at 200 %
+    dialog = _open(window)
+    assert dialog.width() <= 960 and dialog.height() <= 510
+    dialog.reject()
