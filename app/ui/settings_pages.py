@@ -346,7 +346,8 @@ class DataPage(SettingsPage):
         self.page_layout.addSpacing(6)
         self.page_layout.addWidget(section("Backups"))
         self.where = muted(f"Outpost copies the database to {backup_dir(context.data_dir)} once a day and keeps "
-                           f"the last week. `outpost restore-backup` puts one back.")
+                           "the last week; copies made with Back up now stay until you delete them. To put one "
+                           "back, quit Outpost and run: outpost restore-backup --latest")
         self.page_layout.addWidget(self.where)
         self.list = QListWidget()
         self.list.setAlternatingRowColors(True)
