@@ -172,3 +172,22 @@ def test_seven_accounts_wrap_instead_of_pushing_the_form_past_the_window(qtbot, 
     names = {editor.counters.names[a].text() for a in editor.counters.names}
     assert "clayandco.bsky.social" in names and "studio.bsky.social" in names  # same name, same platform
     assert "Clay & Co Ceramics Studio" in names  # same name on different platforms: the glyph tells them apart
+
+
+def test_the_editor_fits_a_1920_by_1080_screen_at_200_percent(qtbot, runtime, tmp_path) -> None:
+    from tests.ui.test_small_screen import _clipped
+
+    shop, notes = _two_bluesky_accounts(runtime)
+    editor = _editor(qtbot, runtime)
+    for aid in (shop, notes):
+        editor.account_buttons[aid].setChecked(True)
+    QTest.keyClicks(editor.text, "Fits at any scale")
+    editor.media.add(str(_picture(tmp_path / "kiln.png", "#c0562b")))
+    editor.schedule.set_recurrence(Recurrence(RepeatKind.WEEKLY, (0, 2)))
+    editor.refresh()
+    assert editor.minimumWidth() <= 960 and editor.minimumHeight() <= 540 - 40  # 1920x1080 at 200 %, title bar
+    for size in ((960, 500), (editor.minimumWidth(), editor.minimumHeight())):
+        editor.resize(*size)
+        qtbot.waitUntil(lambda s=size: (editor.width(), editor.height()) == s)
+        qtbot.waitUntil(lambda: editor.form_scroll.widget().width() <= editor.form_scroll.viewport().width())
+        assert _clipped(editor) == [], size

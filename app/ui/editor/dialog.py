@@ -64,6 +64,8 @@ FIELDS = ("account", "title", "text", "media", "first_comment", "scheduled_at")
 # Platforms that use a title: YouTube's video title, Pinterest's pin title, a Facebook video's title.
 TITLED = frozenset({Platform.YOUTUBE, Platform.PINTEREST, Platform.FACEBOOK})
 TITLE_LIMIT = 100  # YouTube's, the shortest
+PREFERRED = QSize(1000, 700)
+MINIMUM = QSize(640, 440)  # the narrow footer (buttons under the date) needs about 550x380
 AUTOSAVE_MS = 1000  # after the last keystroke: at most a second of writing is ever lost
 AUTOSAVE_MAX_WAIT_S = 10.0  # typing without a pause still reaches the disk this often
 
@@ -103,7 +105,8 @@ class PostEditor(QDialog):
         self.setWindowTitle("Edit post" if post else "New post")
         self.setWindowIcon(icons.app_icon())
         self.setSizeGripEnabled(True)
-        self.setMinimumSize(820, 600)
+        # Small enough for 1920x1080 at 200 % (960x540) or 1366x768 at 125 %: the form and preview scroll.
+        self.setMinimumSize(MINIMUM)
         self._validate_timer = timer(self, 120, single_shot=True)
         self._validate_timer.timeout.connect(self.refresh)
         self._autosave_timer = timer(self, AUTOSAVE_MS, single_shot=True)
@@ -124,7 +127,10 @@ class PostEditor(QDialog):
         self._restore_recovered()
 
     def sizeHint(self) -> QSize:
-        return QSize(1000, 700)
+        """1000x700, or less on a screen that has less room (a title bar and a task bar take some)."""
+        screen = self.screen()
+        room = screen.availableGeometry().size() - QSize(40, 80) if screen is not None else PREFERRED
+        return PREFERRED.boundedTo(room).expandedTo(MINIMUM)
 
     # -- layout -------------------------------------------------------------------------------
     def _build(self) -> None:

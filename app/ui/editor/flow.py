@@ -9,10 +9,12 @@ from PySide6.QtWidgets import QLayout, QLayoutItem, QWidget
 class FlowLayout(QLayout):
     """Qt's flow-layout example, typed: counters for five accounts wrap instead of running off the edge."""
 
-    def __init__(self, parent: QWidget | None = None, *, spacing: tuple[int, int] = (8, 4)) -> None:
+    def __init__(self, parent: QWidget | None = None, *, spacing: tuple[int, int] = (8, 4),
+                 last_on_the_right: bool = False) -> None:
         super().__init__(parent)
         self._items: list[QLayoutItem] = []
         self._h, self._v = spacing
+        self._last_right = last_on_the_right  # a toolbar's second group sits at the right edge while it fits
         self.setContentsMargins(0, 0, 0, 0)
 
     def addItem(self, item: QLayoutItem) -> None:
@@ -54,15 +56,20 @@ class FlowLayout(QLayout):
         m = self.contentsMargins()
         area = rect.adjusted(m.left(), m.top(), -m.right(), -m.bottom())
         x, y, line = area.x(), area.y(), 0
-        for item in self._items:
-            widget = item.widget()
-            if widget is not None and widget.isHidden():
-                continue
+        shown = [i for i in self._items if not _hidden(i)]
+        for n, item in enumerate(shown):
             hint = item.sizeHint()
             if x + hint.width() > area.right() + 1 and line > 0:
                 x, y, line = area.x(), y + line + self._v, 0
+            elif self._last_right and n == len(shown) - 1 and n > 0:
+                x = area.right() + 1 - hint.width()
             if move:
                 item.setGeometry(QRect(QPoint(x, y), hint))
             x += hint.width() + self._h
             line = max(line, hint.height())
         return y + line - rect.y() + m.bottom()
+
+
+def _hidden(item: QLayoutItem) -> bool:
+    widget = item.widget()
+    return widget is not None and widget.isHidden()

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from app.core.models import MediaItem, MediaKind
 from app.store.files import read_head, read_regular_file
 from app.ui import icons
+from app.ui.editor.flow import FlowLayout
 from app.ui.widgets import button
 
 THUMB = 72
@@ -139,13 +140,17 @@ class MediaStrip(QWidget):
         self.right.setToolTip("Move later")
         self.remove = button("", "trash", danger=True)
         self.remove.setToolTip("Remove the attachment")
-        row = QHBoxLayout()
-        row.setSpacing(6)
-        for b in (self.add_file, self.add_url):
-            row.addWidget(b)
-        row.addStretch(1)
-        for b in (self.alt, self.left, self.right, self.remove):
-            row.addWidget(b)
+        adding, arranging = QWidget(), QWidget()
+        for group, members in ((adding, (self.add_file, self.add_url)),
+                               (arranging, (self.alt, self.left, self.right, self.remove))):
+            group_row = QHBoxLayout(group)
+            group_row.setContentsMargins(0, 0, 0, 0)
+            group_row.setSpacing(6)
+            for b in members:
+                group_row.addWidget(b)
+        row = FlowLayout(spacing=(6, 6), last_on_the_right=True)  # a narrow editor puts the second group below
+        row.addWidget(adding)
+        row.addWidget(arranging)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)

@@ -81,6 +81,7 @@ class ThreadParts(QWidget):
         row.addWidget(self.add_button)
         self.hint = QLabel()
         self.hint.setProperty("role", "muted")
+        self.hint.setWordWrap(True)  # a narrow editor wraps the hint instead of widening the form
         row.addWidget(self.hint, 1)
         outer.addLayout(row)
 
