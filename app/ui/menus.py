@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QSize
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QApplication, QDialog, QMenu, QSystemTrayIcon, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMenu, QSystemTrayIcon, QWidget
 
 from app.ui import icons, theme
 from app.ui.settings import flag
 
 if TYPE_CHECKING:
     from app.ui.main_window import MainWindow
+    from app.ui.settings_dialog import SettingsDialog
 
 
 class WindowMenus(QObject):
@@ -53,10 +54,20 @@ class WindowMenus(QObject):
         self.help_menu = help_menu
         window.installEventFilter(self)
         window.healthChanged.connect(self.tell_successes)
+        self.zone_label = getattr(window.header, "zone", None)  # the zone in the header opens where it is set
+        if isinstance(self.zone_label, QLabel):
+            self.zone_label.installEventFilter(self)
+            self.zone_label.setCursor(Qt.CursorShape.PointingHandCursor)
+            self.zone_label.setToolTip("Times are shown in this time zone. Click to change the default in Settings.")
 
     # -- the window obeys the preferences ----------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         window = self.window
+        if watched is self.zone_label and event.type() == QEvent.Type.MouseButtonRelease:
+            dialog = self.open_settings()
+            if dialog is not None:
+                dialog.show_page("General")
+            return True
         if (watched is window and event.type() == QEvent.Type.Close and not window._really_quit
                 and window.tray is not None and not flag(window.settings, "close_to_tray", True)):
             # "Closing the window keeps Outpost publishing in the tray" is off: closing quits.
@@ -120,7 +131,7 @@ class WindowMenus(QObject):
         fit_to_screen(dialog, dialog.sizeHint())
         dialog.open()  # never exec(): the loop keeps running
 
-    def open_settings(self) -> QDialog | None:
+    def open_settings(self) -> SettingsDialog | None:
         if not self._ready() or self._raise("settings"):
             return None
         from app.ui.settings_dialog import SettingsDialog

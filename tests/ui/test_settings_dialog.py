@@ -206,3 +206,12 @@ def test_settings_fits_a_small_screen(window, monkeypatch) -> None:  # type: ign
     dialog = _open(window)
     assert dialog.width() <= 960 and dialog.height() <= 510
     dialog.reject()
+
+
+def test_clicking_the_zone_in_the_header_opens_settings_where_the_zone_is_set(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    QTest.mouseClick(window.header.zone, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "settings" in menus_of(window).dialogs)
+    dialog = menus_of(window).dialogs["settings"]
+    assert dialog.stack.currentWidget() is dialog.page(GeneralPage)
+    assert "Settings" in window.header.zone.toolTip()
+    dialog.reject()
