@@ -81,8 +81,9 @@ class AccountResolver:
             for p in platforms:
                 on = [a for a in self.accounts if a.platform is p]
                 if len(on) != 1:
+                    fits = ", ".join(self.reference(a) for a in on[:6])
                     raise AccountError(
-                        f"You have {len(on)} {p.label} accounts; name one in the Account column."
+                        f"You have {len(on)} {p.label} accounts ({fits}); name one in the Account column."
                         if on else f"You have no {p.label} account; connect one first."
                     )
                 found.append(on[0])
@@ -104,6 +105,8 @@ class AccountResolver:
         for matcher in (
             lambda a: _norm(a.handle) == key,
             lambda a: _norm(a.handle).split("@")[0] == key,
+            # With a platform to narrow it, "alice" is alice.bsky.social's first label.
+            lambda a: bool(platforms) and _norm(a.handle).split("@")[0].split(".")[0] == key,
             lambda a: a.label.casefold() == token.strip().casefold(),
             lambda a: bool(a.display_name) and a.display_name.casefold() == token.strip().casefold(),
         ):
@@ -115,5 +118,15 @@ class AccountResolver:
                     f"{token!r} matches {len(hits)} accounts; write platform:handle, e.g. "
                     f"{hits[0].platform.value}:{hits[0].handle}."
                 )
-        known = ", ".join(self.reference(a) for a in self.accounts[:6]) or "none connected"
-        raise AccountError(f"No account called {token!r}. Your accounts: {known}.")
+        named = platform_named(token)
+        if named is not None:  # "bluesky", "Threads": the only account on that platform
+            on = [a for a in pool if a.platform is named]
+            if len(on) == 1:
+                return on[0]
+            if on:
+                fits = ", ".join(self.reference(a) for a in on[:6])
+                raise AccountError(f"{token!r} fits {len(on)} {named.label} accounts ({fits}); write one of them.")
+            raise AccountError(f"You have no {named.label} account; connect one first, or name another account.")
+        known = ", ".join(self.reference(a) for a in pool[:6]) or "none connected"
+        where = f" on {', '.join(p.label for p in platforms)}" if platforms else ""
+        raise AccountError(f"No account called {token!r}{where}. Your accounts{where}: {known}.")

@@ -14,8 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.core.errors import OutpostError
-from app.core.models import AccountInfo, PostContent, PostSpec, Problem
+from app.core.models import AccountInfo, PostContent, PostSpec, Problem, Severity
+from app.core.recurrence import Recurrence, occurrences
+from app.core.timeutil import as_utc, zone
 from app.importer.columns import Mapping
+from app.importer.duplicates import DuplicateIndex, text_key
 from app.importer.export import export
 from app.importer.rows import (
     ImportOptions,
@@ -31,6 +34,7 @@ from app.store import importing
 
 if TYPE_CHECKING:
     from app.engine.runtime import Runtime
+    from app.store.views import AccountView
 
 CHUNK = 200  # posts per transaction: progress and Cancel between chunks
 
@@ -83,6 +87,10 @@ class ImportResult:
         return len(self.post_ids)
 
 
+class _Cancelled(Exception):
+    """Raised inside the write transaction so that Cancel rolls everything back."""
+
+
 def commit(
     runtime: Runtime,
     rows: Sequence[ImportRow],
@@ -94,11 +102,14 @@ def commit(
     cancelled: Callable[[], bool] | None = None,
     chunk: int = CHUNK,
 ) -> ImportResult:
-    """Create the valid rows' posts in one ImportBatch.
+    """Create the valid rows' posts in one ImportBatch, in one transaction.
 
-    All or nothing: any invalid or duplicate row refuses the whole file, and a refusal by the
-    planner undoes what was created. Cancel undoes the batch too, so a cancelled import leaves
-    nothing behind. Raises OutpostError (nothing written) when there is nothing to import.
+    Every row is checked again as the planner checks a post (accounts loaded once), and again
+    for duplicates against the calendar as it is now (one query); then the posts are written
+    with executemany. All or nothing: any invalid or duplicate row refuses the whole file, and
+    a refused row refuses it too. Cancel rolls the transaction back, so a cancelled import
+    leaves nothing behind. Raises OutpostError (nothing written) when there is nothing to import.
+    The publisher is told once, after the transaction.
     """
     wanted = [r for r in rows if r.status is RowStatus.VALID and r.spec is not None]
     problems = [r for r in rows if r.status is not RowStatus.VALID]
@@ -107,37 +118,88 @@ def commit(
                            "nothing was imported. Fix them, or import only the valid rows.")
     if not wanted:
         raise OutpostError("No row can be imported; fix the rows marked invalid and try again.")
-    with runtime.db.write() as session:
-        batch_id = importing.create_batch(session, source_name, len(rows))
-    result = ImportResult(batch_id)
     planner = runtime.planner
+    accounts = {a.id: a for a in planner.accounts()}
     total = len(wanted)
     if progress:
         progress(0, total)
+    result = ImportResult(None)
+    checked: list[tuple[int, PostSpec]] = []
+    duplicates = _calendar_duplicates(runtime, wanted)
     for start in range(0, total, chunk):
         if cancelled is not None and cancelled():
-            undo(runtime, batch_id)
-            return ImportResult(batch_id, cancelled=True)
-        part = wanted[start : start + chunk]
-        specs: list[PostSpec] = [_final(r.spec, as_drafts) for r in part if r.spec is not None]
-        try:
-            ids = planner.create_posts(specs, import_batch_id=batch_id)
-            result.post_ids.update({r.number: i for r, i in zip(part, ids, strict=True)})
-        except OutpostError:
-            # One row the planner refuses: find it (and any other) row by row.
-            for r, spec in zip(part, specs, strict=True):
-                try:
-                    result.post_ids[r.number] = planner.create_post(spec, import_batch_id=batch_id)
-                except OutpostError as exc:
-                    if all_or_nothing:
-                        undo(runtime, batch_id)
-                        raise OutpostError(f"Row {r.number}: {exc} Nothing was imported.") from exc
-                    result.refused[r.number] = str(exc)
+            return ImportResult(None, cancelled=True)
+        for r in wanted[start : start + chunk]:
+            try:
+                if (hit := duplicates.get(r.number)) is not None:
+                    raise OutpostError(hit)
+                checked.append((r.number, check_spec(runtime, _final(r.spec, as_drafts), accounts)))
+            except OutpostError as exc:
+                if all_or_nothing:
+                    raise OutpostError(f"Row {r.number}: {exc} Nothing was imported.") from exc
+                result.refused[r.number] = str(exc)
         if progress:
             progress(min(start + chunk, total), total)
-    with runtime.db.write() as session:
-        importing.finish_batch(session, batch_id, result.imported)
+    if not checked:
+        raise OutpostError("No row can be imported; fix the rows marked invalid and try again.")
+    try:
+        with runtime.db.write() as session:
+            batch_id = importing.create_batch(session, source_name, len(rows))
+            for start in range(0, len(checked), WRITE_CHUNK):
+                if cancelled is not None and cancelled():
+                    raise _Cancelled
+                part = checked[start : start + WRITE_CHUNK]
+                ids = importing.insert_posts(session, batch_id, [spec for _, spec in part])
+                result.post_ids.update({number: i for (number, _), i in zip(part, ids, strict=True)})
+            importing.finish_batch(session, batch_id, len(result.post_ids))
+    except _Cancelled:
+        return ImportResult(None, cancelled=True)
+    result.batch_id = batch_id
+    planner.notify_changed("posts")  # once per import: re-arms the publisher, refreshes the calendar
     return result
+
+
+WRITE_CHUNK = 2000  # rows per executemany; Cancel is looked at between them
+
+
+def check_spec(runtime: Runtime, spec: PostSpec, accounts: dict[int, AccountView]) -> PostSpec:
+    """The planner's checks for a new post (`Planner.validate`: accounts, time, zone, repeat rule,
+    media files, each adapter's rules), and a repeating post moved to its first occurrence."""
+    errors = [p for p in runtime.planner.validate(spec, accounts=accounts) if p.severity is Severity.ERROR]
+    if errors and not spec.draft:
+        problem = errors[0]
+        account = accounts.get(problem.account_id) if problem.account_id is not None else None
+        raise OutpostError(f"{account.label}: {problem.message}" if account else problem.message)
+    rule = Recurrence.from_dict(spec.recurrence)
+    if rule.repeats and spec.scheduled_at is not None:
+        tz = zone(spec.timezone)
+        anchor = as_utc(spec.scheduled_at).astimezone(tz).replace(tzinfo=None)
+        first = occurrences(rule, anchor, tz, limit=1)
+        if not first:
+            raise OutpostError("The repeat rule has no occurrence before its end date; check Repeat until.")
+        spec = replace(spec, scheduled_at=first[0])
+    return spec
+
+
+def _calendar_duplicates(runtime: Runtime, rows: Sequence[ImportRow]) -> dict[int, str]:
+    """Rows that became duplicates of posts added to the calendar since the preview."""
+    specs = [r.spec for r in rows if r.spec is not None]
+    dated = [s.scheduled_at for s in specs if s.scheduled_at is not None]
+    with runtime.db.read() as session:
+        existing = importing.existing_posts(
+            session, {a for s in specs for a in s.account_ids}, min(dated, default=None), max(dated, default=None),
+            undated=len(dated) < len(specs))
+    index = DuplicateIndex(existing)
+    out: dict[int, str] = {}
+    for r in rows:
+        spec = r.spec
+        assert spec is not None
+        key = text_key(spec.text)
+        for account_id in spec.account_ids:
+            if (hit := index.find(account_id, spec.text, spec.scheduled_at, key)) is not None:
+                out[r.number] = hit.describe()
+                break
+    return out
 
 
 def _final(spec: PostSpec | None, as_drafts: bool) -> PostSpec:

@@ -236,6 +236,9 @@ def _fault_text(value: CellFault) -> str:
     return f"This cell shows the Excel error {value.text}; fix it in the spreadsheet."
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 9998  # beyond these a zone conversion overflows; no post is meant for them
+
+
 def resolve_when(
     date_value: CellValue,
     time_value: CellValue,
@@ -243,16 +246,32 @@ def resolve_when(
     *,
     epoch_1904: bool = False,
     order: DateOrder = DateOrder.UNKNOWN,
+    default_time: time | None = None,
+    time_column: bool = False,
 ) -> When | None:
     """The instant a row's Date (and optional Time) cells name, or None when both are blank.
 
-    A date without a time is refused: a post needs a time of day.
+    A date without a time of day is refused unless `default_time` is given (then used, with a
+    warning). A Time cell holding a whole date and time (a "Post time" column of ISO instants)
+    is read as the date: what the cell holds wins over its header. With `time_column` (the
+    sheet has a Time column) a midnight date beside a blank Time cell counts as a bare day.
     """
     if date_value is None:
-        if time_value is not None:
+        if time_value is None:
+            return None
+        try:
+            whole = cell_to_datetime(time_value, epoch_1904, order)
+        except DateError:
+            whole = None
+        if not isinstance(whole, datetime):
             raise DateError("There is a time but no date; fill in the Date column.")
-        return None
+        date_value, time_value = whole, None
     parsed = cell_to_datetime(date_value, epoch_1904, order)
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        raise DateError(f"{parsed.isoformat()[:10]} is not a date a post can have; {HINT}.")
+    if (time_column and time_value is None and isinstance(parsed, datetime) and parsed.tzinfo is None
+            and parsed.time() == time(0)):
+        parsed = parsed.date()
     if time_value is not None:
         at = cell_to_time(time_value)
         if isinstance(parsed, datetime):
@@ -260,11 +279,20 @@ def resolve_when(
                 raise DateError("Both Date and Time give a time of day; keep one of them.")
             parsed = parsed.date()
         parsed = datetime.combine(parsed, at)
+    note = ""
     if not isinstance(parsed, datetime):
-        raise DateError(f"{parsed.isoformat()} has no time of day; add one (2026-12-24 09:30) or fill the Time column.")
-    if parsed.tzinfo is not None:
-        return When(parsed.astimezone(UTC))
-    return _localized(parsed, tz)
+        if default_time is None:
+            raise DateError(f"{parsed.isoformat()} has no time of day; add one (2026-12-24 09:30), fill the Time "
+                            "column, or choose a default time.")
+        parsed = datetime.combine(parsed, default_time)
+        note = f"No time of day given; scheduled at the default time {default_time:%H:%M}."
+    try:
+        when = When(parsed.astimezone(UTC)) if parsed.tzinfo is not None else _localized(parsed, tz)
+    except (OverflowError, ValueError) as exc:
+        raise DateError(f"{parsed:%Y-%m-%d %H:%M} cannot be converted to a time zone; {HINT}.") from exc
+    if note:
+        return When(when.instant, f"{note} {when.warning}".strip())
+    return when
 
 
 def _localized(wall: datetime, tz: tzinfo) -> When:

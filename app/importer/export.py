@@ -1,7 +1,8 @@
 """Posts out to `.xlsx` or `.csv`, in the importer's own columns, so export -> import loses nothing.
 
-Every text cell goes through `injection.guard` (a leading apostrophe before = + - @ TAB CR), and
-the importer removes exactly that apostrophe. Dates are real Excel dates holding the wall-clock
+Every CSV text cell goes through `injection.guard` (a leading apostrophe before = + - @ TAB CR),
+and the importer removes exactly that apostrophe. In .xlsx a text cell is typed as text, which no
+spreadsheet program runs, so no apostrophe is shown there. Dates are real Excel dates holding the wall-clock
 time in the row's Time zone; a wall time that is ambiguous or missing in that zone (DST) is
 written as ISO 8601 with its offset instead, so the instant survives exactly. CSV dates are
 always ISO 8601 with an offset.
@@ -20,7 +21,7 @@ from app.core.errors import OutpostError
 from app.core.recurrence import WEEKDAY_NAMES, MonthEndPolicy, Recurrence, RepeatKind
 from app.core.timeutil import is_ambiguous, wall_time_exists, zone
 from app.importer.columns import Field
-from app.importer.injection import guard
+from app.importer.injection import guard, needs_guard
 from app.importer.rows import THREAD_BREAK
 
 EXPORT_COLUMNS: tuple[Field, ...] = (
@@ -108,8 +109,14 @@ def _values(row: ExportRow, *, native: bool) -> list[object]:
     out: list[object] = []
     for f in EXPORT_COLUMNS:
         value = cells[f]
-        out.append(guard(value) if isinstance(value, str) else value)
+        out.append((xlsx_text(value) if native else guard(value)) if isinstance(value, str) else value)
     return out
+
+
+def xlsx_text(text: str) -> str:
+    """An .xlsx text cell never runs as a formula, so "=SUM(…)" is written as it is; only text that
+    already starts with an apostrophe before = + - @ gets one more, so `unguard` stays its inverse."""
+    return "'" + text if text.startswith("'") and needs_guard(text) else text
 
 
 def export(rows: Sequence[ExportRow], path: Path) -> int:
@@ -160,6 +167,8 @@ def write_xlsx(rows: Sequence[ExportRow], path: Path) -> None:
             if isinstance(value, str):
                 value = ILLEGAL_CHARACTERS_RE.sub("", value)  # XML cannot hold C0 control characters
             cell = WriteOnlyCell(ws, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # text, even when it starts with "=": never a formula
             if isinstance(value, datetime):
                 cell.number_format = DATE_FORMAT
             elif isinstance(value, date):

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from app.core.models import MediaItem, MediaKind
+from app.store.files import FileRefused, read_head
 
 _SEPARATORS = re.compile(r"\r?\n|\|\|?")
 _VIDEO_EXT = {".mp4", ".mov", ".m4v", ".webm"}
@@ -81,9 +82,9 @@ def media_item(source: str, base_dir: Path | None = None) -> MediaItem:
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
     try:
-        with path.open("rb") as fh:
-            head = fh.read(32)
-        size = path.stat().st_size
+        head, size = read_head(path, 32)  # a FIFO or a device is refused, never waited on
+    except FileRefused as exc:
+        raise MediaError(str(exc)) from exc
     except OSError as exc:
         raise MediaError(f"Media file not found: {source}.") from exc
     mime = sniff_mime(head)

@@ -1,4 +1,8 @@
-"""Read a spreadsheet into plain rows: `.xlsx` through openpyxl (read-only), `.csv` through `csv`.
+"""Read a spreadsheet into plain rows: `.xlsx` through openpyxl (read-only), `.ods` through odfpy,
+`.csv`/`.tsv`/`.txt` through `csv` (encoding and separator detected, see textfile.py).
+
+The file is read only when it is a regular file, and never past MAX_FILE_BYTES whatever stat()
+says (app/store/files.py): a FIFO or a symlink to /dev/zero is refused, not waited on.
 
 Hostile files are refused before any XML is parsed (reliability.md §5 I1-I3): the archive's
 size, member count and compression ratio are checked first, and openpyxl must be running with
@@ -7,6 +11,7 @@ defusedxml. Every refusal is an `OutpostError` whose text is one line a person c
 
 from __future__ import annotations
 
+import bisect
 import csv
 import gc
 import io
@@ -15,11 +20,20 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from app.core.errors import OutpostError
+from app.importer.cells import FORMULA_WITHOUT_VALUE, CellFault, CellValue, Merge
+from app.importer.textfile import (
+    ENCODING_NAMES,
+    decode_spreadsheet_text,
+    sniff_delimiter,
+    split_sep_hint,
+    swallowed_rows,
+)
+from app.store.files import FileRefused, read_regular_file
 
 log = logging.getLogger("outpost.importer")
 
@@ -28,23 +42,14 @@ MAX_UNCOMPRESSED_BYTES = 300 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200  # sheet XML rarely passes 30:1; bombs run at 1000:1
 MAX_ZIP_MEMBERS = 2000
 MAX_DATA_ROWS = 50_000
+TITLE_ROWS_ALLOWED = 20  # rows above the data (title, header) not counted against MAX_DATA_ROWS
 MAX_COLUMNS = 100
 EMPTY_RUN_LIMIT = 1000  # stop after this many empty rows in a row (styled-but-empty tails)
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-@dataclass(frozen=True)
-class CellFault:
-    """A cell whose value cannot be used: a formula never calculated, or an Excel error."""
-
-    kind: str  # "formula" | "error"
-    text: str = ""
-
-
-FORMULA_WITHOUT_VALUE = CellFault("formula")
-
-CellValue = str | int | float | bool | datetime | date | time | timedelta | CellFault | None
+__all__ = ["FORMULA_WITHOUT_VALUE", "CellFault", "CellValue", "Table", "read_table"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,8 @@ class Table:
     epoch_1904: bool = False
     kind: str = "xlsx"
     notes: tuple[str, ...] = field(default=())
+    row_notes: dict[int, tuple[str, ...]] = field(default_factory=dict)  # row -> what looks odd in it
+    row_errors: dict[int, tuple[str, ...]] = field(default_factory=dict)  # row -> why it cannot be trusted
 
 
 @contextmanager
@@ -71,51 +78,70 @@ def gc_paused() -> Iterator[None]:
 
 
 def read_table(path: Path, *, max_rows: int = MAX_DATA_ROWS, max_columns: int = MAX_COLUMNS) -> Table:
-    """Read the first sheet of an `.xlsx` or a `.csv` file, or raise OutpostError saying why not."""
+    """Read the first sheet of an `.xlsx`, `.ods`, `.csv`, `.tsv` or `.txt` file, or raise
+    OutpostError saying why not. `max_rows` counts data rows (a title and header come on top)."""
     with gc_paused():
         return _read_table(Path(path), max_rows, max_columns)
 
 
-def _read_table(path: Path, max_rows: int, max_columns: int) -> Table:
+def read_file_bytes(path: Path) -> bytes:
+    """The file's bytes: a regular file only, at most MAX_FILE_BYTES read."""
     try:
-        size = path.stat().st_size
+        return read_regular_file(path, MAX_FILE_BYTES)
+    except FileRefused as exc:
+        if "over the" in str(exc):
+            raise OutpostError(f"{path.name} is over {MAX_FILE_BYTES // 1_000_000} MB, the most the importer "
+                               "reads; split it into smaller files.") from exc
+        raise OutpostError(str(exc)) from exc
     except OSError as exc:
         raise OutpostError(f"Cannot open {path.name}: {exc.strerror or exc}.") from exc
-    if size > MAX_FILE_BYTES:
-        raise OutpostError(
-            f"{path.name} is {size / 1e6:.0f} MB; the importer takes files up to {MAX_FILE_BYTES // 1e6:.0f} MB. "
-            "Split it into smaller files."
-        )
+
+
+def _read_table(path: Path, max_rows: int, max_columns: int) -> Table:
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt"):
-        return read_csv(path, max_rows=max_rows, max_columns=max_columns)
-    if suffix in (".xlsx", ".xlsm"):
-        return read_xlsx(path, max_rows=max_rows, max_columns=max_columns)
     if suffix == ".xls":
-        raise OutpostError(f"{path.name} is an old Excel 97-2003 file; save it as .xlsx and import that.")
-    raise OutpostError(f"{path.name} is not a spreadsheet the importer reads; use .xlsx or .csv.")
+        raise OutpostError(f"{path.name} is an old Excel 97-2003 file: open it in Excel or LibreOffice, save it as "
+                           ".xlsx (or .ods) and import that.")
+    if suffix not in (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".ods"):
+        raise OutpostError(f"{path.name} is not a spreadsheet the importer reads; use .xlsx, .ods or .csv.")
+    data = read_file_bytes(path)
+    if suffix in (".csv", ".txt", ".tsv"):
+        return read_csv_bytes(data, path, max_rows=max_rows, max_columns=max_columns)
+    if suffix == ".ods":
+        return read_ods_bytes(data, path, max_rows=max_rows, max_columns=max_columns)
+    return read_xlsx_bytes(data, path, max_rows=max_rows, max_columns=max_columns)
+
+
+def read_csv(path: Path, *, max_rows: int = MAX_DATA_ROWS, max_columns: int = MAX_COLUMNS) -> Table:
+    return read_csv_bytes(read_file_bytes(Path(path)), Path(path), max_rows=max_rows, max_columns=max_columns)
+
+
+def read_xlsx(path: Path, *, max_rows: int = MAX_DATA_ROWS, max_columns: int = MAX_COLUMNS) -> Table:
+    return read_xlsx_bytes(read_file_bytes(Path(path)), Path(path), max_rows=max_rows, max_columns=max_columns)
 
 
 # ---------------------------------------------------------------- xlsx
 
 
-def check_archive(path: Path) -> None:
-    """Refuse anything that is not a plausible, bounded .xlsx archive, without decompressing it."""
-    with path.open("rb") as fh:
-        head = fh.read(8)
+def check_archive(path: Path, data: bytes | None = None, *, kind: str = "xlsx") -> None:
+    """Refuse anything that is not a plausible, bounded .xlsx (or .ods) archive, without decompressing it."""
+    if data is None:
+        data = read_file_bytes(path)
+    head = data[:8]
     if head == _OLE2_MAGIC:
         raise OutpostError(f"{path.name} is an old Excel 97-2003 file (or encrypted); save it as .xlsx and import that.")
     if not head:
         raise OutpostError(f"{path.name} is empty (0 bytes).")
-    if not zipfile.is_zipfile(path):
-        raise OutpostError(f"{path.name} is not an Excel workbook, although its name ends in .xlsx.")
+    what = "an Excel workbook" if kind == "xlsx" else "an OpenDocument spreadsheet"
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise OutpostError(f"{path.name} is not {what}, although its name ends in .{kind}.")
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise OutpostError(f"{path.name} is damaged and cannot be opened as an Excel workbook.") from exc
+        raise OutpostError(f"{path.name} is damaged and cannot be opened as {what}.") from exc
     names = {m.filename for m in members}
-    if "[Content_Types].xml" not in names or not any(n.startswith("xl/workbook") for n in names):
+    if kind == "xlsx" and ("[Content_Types].xml" not in names or not any(n.startswith("xl/workbook") for n in names)):
         raise OutpostError(f"{path.name} is not an Excel workbook, although its name ends in .xlsx.")
     if len(members) > MAX_ZIP_MEMBERS:
         raise OutpostError(f"{path.name} holds {len(members)} parts; a workbook this complex is refused.")
@@ -145,15 +171,15 @@ def _require_defusedxml() -> None:
         )
 
 
-def read_xlsx(path: Path, *, max_rows: int = MAX_DATA_ROWS, max_columns: int = MAX_COLUMNS) -> Table:
-    check_archive(path)
+def read_xlsx_bytes(data: bytes, path: Path, *, max_rows: int = MAX_DATA_ROWS, max_columns: int = MAX_COLUMNS) -> Table:
+    check_archive(path, data)
     _require_defusedxml()
     import openpyxl
     from defusedxml import DefusedXmlException
     from openpyxl.utils.datetime import MAC_EPOCH
 
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
     except Exception as exc:  # openpyxl raises many types on malformed parts, and wraps defusedxml's
         if _refused_by_defusedxml(exc, DefusedXmlException):
             raise OutpostError(f"{path.name} contains XML entity tricks and was refused.") from exc
@@ -164,15 +190,17 @@ def read_xlsx(path: Path, *, max_rows: int = MAX_DATA_ROWS, max_columns: int = M
             raise OutpostError(f"{path.name} has no worksheet.")
         ws = wb.active if wb.active is not None else sheets[0]
         title = str(getattr(ws, "title", "Sheet1"))
+        merges: list[Merge] = []
         try:
-            rows, notes = _collect(_xlsx_rows(ws), path.name, max_rows, max_columns)
+            rows, notes = _collect(_xlsx_rows(ws, merges), path.name, max_rows, max_columns)
         except OutpostError:
             raise
         except Exception as exc:
             if _refused_by_defusedxml(exc, DefusedXmlException):
                 raise OutpostError(f"{path.name} contains XML entity tricks and was refused.") from exc
             raise OutpostError(f"{path.name} has a damaged sheet ({type(exc).__name__}); it was not imported.") from exc
-        return Table(rows, title, epoch_1904=wb.epoch == MAC_EPOCH, kind="xlsx", notes=notes)
+        row_notes = fill_merged(rows, merges)
+        return Table(rows, title, epoch_1904=wb.epoch == MAC_EPOCH, kind="xlsx", notes=notes, row_notes=row_notes)
     finally:
         wb.close()  # read-only workbooks hold the file open until closed
 
@@ -186,7 +214,7 @@ def _refused_by_defusedxml(exc: BaseException | None, kind: type[BaseException])
     return False
 
 
-def _xlsx_rows(ws: Any) -> Iterator[tuple[int, dict[int, CellValue]]]:
+def _xlsx_rows(ws: Any, merges: list[Merge]) -> Iterator[tuple[int, dict[int, CellValue]]]:
     """(row number, {column: value}) for every row element, formula cells without a value marked.
 
     openpyxl's data_only mode returns None both for an empty cell and for a formula that was
@@ -200,6 +228,7 @@ def _xlsx_rows(ws: Any) -> Iterator[tuple[int, dict[int, CellValue]]]:
         wb = ws.parent
         source = (wb._archive, ws._worksheet_path, ws._shared_strings)
         formats = (wb.epoch, wb._date_formats, wb._timedelta_formats)
+        day_only = _day_only_styles(wb)
     except (ImportError, AttributeError):
         log.warning("openpyxl's sheet parser changed; formulas without a saved value read as empty")
         yield from _public_xlsx_rows(ws)
@@ -210,6 +239,8 @@ def _xlsx_rows(ws: Any) -> Iterator[tuple[int, dict[int, CellValue]]]:
             cell = super().parse_cell(element)
             if cell["value"] is None and element.find(FORMULA_TAG) is not None:
                 cell["value"] = FORMULA_WITHOUT_VALUE
+            elif cell["value"].__class__ is datetime and cell["style_id"] in day_only:
+                cell["value"] = cell["value"].date()  # formatted as a day: no time of day was given
             elif cell["data_type"] == "e":
                 cell["value"] = CellFault("error", str(cell["value"] or ""))
             return cell
@@ -221,6 +252,35 @@ def _xlsx_rows(ws: Any) -> Iterator[tuple[int, dict[int, CellValue]]]:
                          timedelta_formats=timedelta_formats)
         for number, cells in parser.parse():
             yield number, {c["column"]: v for c in cells if _kept(v := c["value"])}
+    # <mergeCells> follows the rows in the sheet XML, so it is known once they are read.
+    for merged in getattr(getattr(parser, "merged_cells", None), "mergeCell", None) or ():
+        try:
+            from openpyxl.utils.cell import range_boundaries
+
+            min_col, min_row, _max_col, max_row = range_boundaries(merged.ref)
+        except (ValueError, TypeError):
+            continue
+        if max_row > min_row:
+            merges.append(Merge(min_col, min_row, max_row))
+
+
+def _day_only_styles(wb: Any) -> set[int]:
+    """Cell styles whose number format shows a day without a time of day (yyyy-mm-dd)."""
+    from openpyxl.styles.numbers import BUILTIN_FORMATS_MAX_SIZE, builtin_format_code, is_datetime
+
+    out = set()
+    for index, style in enumerate(wb._cell_styles):
+        fmt_id = style.numFmtId
+        if fmt_id < BUILTIN_FORMATS_MAX_SIZE:
+            fmt = builtin_format_code(fmt_id)
+        else:
+            try:
+                fmt = wb._number_formats[fmt_id - BUILTIN_FORMATS_MAX_SIZE]
+            except IndexError:
+                continue
+        if fmt and is_datetime(fmt) == "date":
+            out.add(index)
+    return out
 
 
 def _public_xlsx_rows(ws: Any) -> Iterator[tuple[int, dict[int, CellValue]]]:
@@ -233,63 +293,63 @@ def _public_xlsx_rows(ws: Any) -> Iterator[tuple[int, dict[int, CellValue]]]:
 
 
 def decode_csv_bytes(data: bytes, name: str = "file") -> str:
-    """UTF-8 (a BOM is dropped) when the bytes are valid UTF-8, else Windows-1252, else refuse.
-
-    Valid UTF-8 is almost never produced by accident from other encodings, so the strict try
-    first is reliable; cp1252 is what Excel on Windows writes for "CSV (comma delimited)".
-    """
-    if b"\x00" in data[:4096]:
-        raise OutpostError(f"{name} looks like UTF-16 or a binary file; save it as 'CSV UTF-8' and import that.")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError as exc:
-        raise OutpostError(
-            f"{name} is neither UTF-8 nor Windows-1252 text; save it as 'CSV UTF-8' and import that."
-        ) from exc
+    """The text of a CSV file (see textfile.decode_spreadsheet_text)."""
+    return decode_spreadsheet_text(data, name).text
 
 
-def sniff_delimiter(text: str) -> str:
-    """Comma or semicolon: the one that splits the first lines into the most, most regular, columns."""
-    sample = text[:64 * 1024]
-    lines = sample.splitlines()[:30] or [""]
-    best, best_score = ",", (-1, -1)
-    for delimiter in (",", ";"):
-        widths = [len(r) for r in csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter) if any(r)]
-        if not widths:
-            continue
-        width = max(set(widths), key=widths.count)
-        score = (int(width > 1) * widths.count(width), width)
-        if score > best_score:
-            best, best_score = delimiter, score
-    return best
-
-
-def read_csv(path: Path, *, max_rows: int = MAX_DATA_ROWS, max_columns: int = MAX_COLUMNS) -> Table:
-    data = path.read_bytes()
-    text = decode_csv_bytes(data, path.name)
-    # Excel writes (and hides) a first line "sep=;" to name the delimiter.
-    first, newline, rest = text.partition("\n")
-    hint = first.strip().lower()
-    if hint.startswith("sep=") and len(hint) == 5:
-        delimiter, text = first.strip()[4], rest if newline else ""
-    else:
-        delimiter = sniff_delimiter(text)
+def read_csv_bytes(data: bytes, path: Path, *, max_rows: int = MAX_DATA_ROWS, max_columns: int = MAX_COLUMNS) -> Table:
+    decoded = decode_spreadsheet_text(data, path.name)
+    text, delimiter = split_sep_hint(decoded.text)
+    if delimiter is None:
+        delimiter = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(text)
+    ends: list[tuple[int, int]] = []  # (record number, last physical line it used)
+    swallowed: dict[int, str] = {}
 
     def rows() -> Iterator[tuple[int, dict[int, CellValue]]]:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        width = 0
         try:
             # Excel opens a CSV one record per row (quoted line breaks stay inside the cell).
             for number, record in enumerate(reader, start=1):
+                ends.append((number, reader.line_num))
+                width = width or sum(1 for c in record if c.strip())
+                if line := swallowed_rows(record, delimiter, width):
+                    swallowed[number] = line
                 yield number, {i: v for i, v in enumerate(record, start=1) if v and not v.isspace()}
         except csv.Error as exc:
             raise OutpostError(f"{path.name} is not valid CSV near line {reader.line_num}: {exc}.") from exc
 
     rows_, notes = _collect(rows(), path.name, max_rows, max_columns)
-    return Table(rows_, path.stem, kind="csv", notes=notes)
+    row_notes: dict[int, list[str]] = {}
+    row_errors: dict[int, tuple[str, ...]] = {}
+    for number, line in swallowed.items():
+        shown = line if len(line) <= 60 else line[:59] + "…"
+        row_errors[number] = (f"A quote (\") in this row is not closed, so the next line ({shown!r}) became part "
+                              "of its text; fix the quotes in the file and import it again.",)
+    if decoded.stray:
+        physical = [end for _, end in ends]
+        for line_number, message in decoded.stray:
+            index = bisect.bisect_left(physical, line_number)
+            if index < len(ends):
+                row_notes.setdefault(ends[index][0], []).append(message)
+    extra = () if decoded.encoding in ("utf_8", "utf_16") else (
+        f"Read as {ENCODING_NAMES.get(decoded.encoding, decoded.encoding)} text.",)
+    separator = {",": "comma", ";": "semicolon", "\t": "tab"}.get(delimiter, repr(delimiter))
+    return Table(rows_, path.stem, kind="csv", notes=(*notes, *extra, f"Columns separated by {separator}s."),
+                 row_notes={k: tuple(v) for k, v in row_notes.items()}, row_errors=row_errors)
+
+
+# ---------------------------------------------------------------- ods
+
+
+def read_ods_bytes(data: bytes, path: Path, *, max_rows: int = MAX_DATA_ROWS, max_columns: int = MAX_COLUMNS) -> Table:
+    from app.importer.ods import check_ods, ods_rows
+
+    check_archive(path, data, kind="ods")
+    check_ods(data, path.name)
+    title, source, merges = ods_rows(data, path.name)
+    rows, notes = _collect(source, path.name, max_rows, max_columns)
+    return Table(rows, title, kind="ods", notes=notes, row_notes=fill_merged(rows, merges))
 
 
 # ---------------------------------------------------------------- shared
@@ -316,7 +376,7 @@ def _collect(
                 f"{name} uses {widest} columns (row {number}); the importer reads at most {max_columns}. "
                 "Delete the extra columns."
             )
-        if len(out) >= max_rows:
+        if len(out) >= max_rows + TITLE_ROWS_ALLOWED:
             raise OutpostError(
                 f"{name} has more than {max_rows:,} rows; the importer reads at most {max_rows:,} at once. "
                 "Split it into smaller files."
@@ -325,6 +385,37 @@ def _collect(
     if not out:
         raise OutpostError(f"{name} has no data: the sheet is empty.")
     return out, tuple(notes)
+
+
+def fill_merged(rows: list[tuple[int, tuple[CellValue, ...]]], merges: list[Merge]) -> dict[int, tuple[str, ...]]:
+    """Give every row of a merged range the value of its first cell (a merged Account cell
+    means the same account on each row), and note it on those rows."""
+    if not merges:
+        return {}
+    index = {number: i for i, (number, _) in enumerate(rows)}
+    notes: dict[int, list[str]] = {}
+    from openpyxl.utils import get_column_letter
+
+    for merge in merges:
+        first = index.get(merge.first_row)
+        if first is None or merge.column - 1 >= len(rows[first][1]):
+            continue
+        value = rows[first][1][merge.column - 1]
+        if value is None:
+            continue
+        cell = f"{get_column_letter(merge.column)}{merge.first_row}"
+        for number in range(merge.first_row + 1, merge.last_row + 1):
+            i = index.get(number)
+            if i is None:
+                continue
+            cells = list(rows[i][1])
+            if len(cells) < merge.column:
+                cells.extend([None] * (merge.column - len(cells)))
+            cells[merge.column - 1] = value
+            rows[i] = (number, tuple(cells))
+            notes.setdefault(number, []).append(f"column {get_column_letter(merge.column)} is merged with {cell}; "
+                                                "its value was used")
+    return {k: tuple(v) for k, v in notes.items()}
 
 
 def _kept(value: CellValue) -> bool:

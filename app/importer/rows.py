@@ -6,16 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, time, tzinfo
 from enum import StrEnum
 from pathlib import Path
 
+from app.core.errors import OutpostError
 from app.core.models import AccountInfo, MediaItem, PostContent, PostSpec, PostStatus, Problem, Severity
 from app.core.recurrence import Recurrence
 from app.core.rules import rules_for, validate_content
 from app.core.timeutil import local_zone_name, zone
 from app.importer.accounts import AccountError, AccountResolver
-from app.importer.columns import Field, Header, Mapping, auto_map, find_header
+from app.importer.columns import Field, Header, Mapping, auto_map, field_for_header, find_header
 from app.importer.dates import (
     DateError,
     DateOrder,
@@ -27,9 +28,10 @@ from app.importer.dates import (
 from app.importer.duplicates import DuplicateIndex, ExistingPost, text_key
 from app.importer.injection import unguard
 from app.importer.media import MediaError, media_item, split_media
-from app.importer.reading import CellFault, CellValue, Table, gc_paused, read_table
+from app.importer.reading import MAX_DATA_ROWS, CellFault, CellValue, Table, gc_paused, read_table
 
-THREAD_BREAK = "\n\n\n\n"  # Typefully's convention: four newlines start the next part
+THREAD_BREAK = "\n\n\n\n"  # Typefully's convention: three empty lines (four line breaks) start the next part
+HOOTSUITE = "Hootsuite bulk file (no header row: date dd/mm/yyyy hh:mm, text, optional link)"
 
 Validator = Callable[[PostContent, AccountInfo], list[Problem]]
 _STATUS_WORDS = frozenset({s.value for s in PostStatus} | {"schedule"})
@@ -80,6 +82,7 @@ class ImportOptions:
     default_account_id: int | None = None
     as_drafts: bool = False
     base_dir: Path | None = None  # relative media paths are relative to the spreadsheet
+    default_time: time | None = None  # for dates without a time of day; None: such a date is an error
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,8 @@ class Sheet:
     header_index: int
     header: Header
     mapping: Mapping
+    layout: str = ""  # a known headerless layout, e.g. HOOTSUITE
+    layout_order: DateOrder = DateOrder.UNKNOWN  # how that layout writes numeric dates
 
     @property
     def data(self) -> list[tuple[int, tuple[CellValue, ...]]]:
@@ -100,11 +105,63 @@ class Sheet:
         return [cells[column - 1] for _, cells in self.data if column - 1 < len(cells)]
 
 
-def open_sheet(path: Path) -> Sheet:
-    """Read `path` (or raise OutpostError) and auto-map its columns."""
-    table = read_table(Path(path))
+def open_sheet(path: Path, *, max_rows: int = MAX_DATA_ROWS) -> Sheet:
+    """Read `path` (or raise OutpostError) and auto-map its columns. A file whose first row is
+    already a post (Hootsuite's bulk file has no header row) gets the Hootsuite layout."""
+    path = Path(path)
+    table = read_table(path, max_rows=max_rows)
     index, header = find_header(table.rows)
-    return Sheet(Path(path), table, index, header, auto_map(header))
+    mapping = auto_map(header)
+    sheet = Sheet(path, table, index, header, mapping)
+    if not mapping.columns and _looks_like_data(table.rows[0][1]):
+        width = max(len(cells) for _, cells in table.rows[:50])
+        columns = {Field.DATE: 1, Field.TEXT: 2} if width >= 2 else {Field.TEXT: 1}
+        if width >= 3:
+            columns[Field.LINK] = 3
+        sheet = Sheet(path, table, -1, Header(0, ("",) * width), Mapping(columns), HOOTSUITE, DateOrder.DAY_FIRST)
+    if len(sheet.data) > max_rows:
+        raise OutpostError(f"{path.name} has {len(sheet.data):,} rows of posts; the importer reads at most "
+                           f"{max_rows:,} at once. Split it into smaller files.")
+    return sheet
+
+
+def _looks_like_data(cells: tuple[CellValue, ...]) -> bool:
+    """True when a first row holds a date where a header would hold a name."""
+    first = next((c for c in cells if c is not None), None)
+    if isinstance(first, datetime | date):
+        return True
+    if not isinstance(first, str) or field_for_header(first) is not None:
+        return False
+    try:
+        cell_to_datetime(first, False, DateOrder.DAY_FIRST)
+    except DateError:
+        return False
+    return True
+
+
+def unused_columns(sheet: Sheet, mapping: Mapping, *, cli: bool = True) -> list[str]:
+    """One line for each column that holds data but is not imported (never dropped silently)."""
+    out = []
+    for column in range(1, len(sheet.header.names) + 1):
+        if mapping.used(column):
+            continue
+        filled = sum(1 for v in sheet.column_values(column) if v is not None)
+        if not filled:
+            continue
+        name = sheet.header.names[column - 1] or sheet.header.letter(column)
+        known = field_for_header(name) if sheet.header.names[column - 1] else None
+        if known:
+            hint = f"it looks like {known.value}, which another column already fills"
+        else:
+            hint = ("map it with --map " + _quote_arg(name) + "=FIELD" if cli
+                    else "choose what it imports as above, or leave it out")
+        out.append(f"Column {sheet.header.label(column)} was not used ({filled} filled cell"
+                   f"{'s' if filled != 1 else ''}): {hint}.")
+    return out
+
+
+def _quote_arg(name: str) -> str:
+    return name if name.replace("_", "").isalnum() else "'" + name.replace("'", "'\\''") + "'"
 
 
 def file_date_order(sheet: Sheet, mapping: Mapping, chosen: DateOrder) -> DateOrder | None:
@@ -113,7 +170,8 @@ def file_date_order(sheet: Sheet, mapping: Mapping, chosen: DateOrder) -> DateOr
     chosen = DateOrder(chosen)
     if chosen is not DateOrder.UNKNOWN or Field.DATE not in mapping.columns:
         return chosen
-    return detect_order(sheet.column_values(mapping.columns[Field.DATE]))
+    found = detect_order(sheet.column_values(mapping.columns[Field.DATE]))
+    return sheet.layout_order if found is DateOrder.UNKNOWN else found
 
 
 def needs_date_order(sheet: Sheet, mapping: Mapping) -> bool:
@@ -217,7 +275,16 @@ def _parse_row(
     warnings: list[RowIssue] = []
 
     values = {f: cells[c - 1] for f, c in mapping.columns.items() if c - 1 < len(cells)}
+    if mapping.more_media:  # imageUrls, gifUrls, videoUrls...: merged in column order
+        media_cells = [cells[c - 1] for c in mapping.media_columns() if c - 1 < len(cells) and cells[c - 1] is not None]
+        faults = [m for m in media_cells if isinstance(m, CellFault)]
+        values[Field.MEDIA] = faults[0] if faults else (
+            "\n".join(_text(m) for m in media_cells) if media_cells else None)
     raw = values.get
+    for note in sheet.table.row_notes.get(number, ()):
+        warnings.append(RowIssue(note))
+    for reason in sheet.table.row_errors.get(number, ()):
+        errors.append(RowIssue(reason))
 
     def label(f: Field) -> str:
         col = mapping.columns.get(f)
@@ -263,7 +330,8 @@ def _parse_row(
     else:
         try:
             when = resolve_when(raw(Field.DATE), raw(Field.TIME), tz, epoch_1904=sheet.table.epoch_1904,
-                                order=order or DateOrder.UNKNOWN)
+                                order=order or DateOrder.UNKNOWN, default_time=options.default_time,
+                                time_column=Field.TIME in mapping.columns)
         except DateError as exc:
             fail(date_field, str(exc))
         else:
@@ -280,8 +348,12 @@ def _parse_row(
 
     # Text, thread, comment, title
     full_text = text_of(Field.TEXT)
+    if (link := text_of(Field.LINK).strip()) and link not in full_text:
+        head, sep, tail = full_text.partition(THREAD_BREAK)
+        full_text = (f"{head.rstrip()}\n{link}" if head.strip() else link) + sep + tail
     parts = full_text.split(THREAD_BREAK)
-    text, thread = parts[0], tuple(parts[1:])
+    more = [p.strip() for p in text_of(Field.THREAD).replace("\r\n", "\n").split("\n") if p.strip()]
+    text, thread = parts[0], (*parts[1:], *more)
     first_comment = text_of(Field.FIRST_COMMENT)
     title = text_of(Field.TITLE).strip()
 
@@ -327,7 +399,7 @@ def _parse_row(
                 recurrence = rec.to_dict()
 
     # Platform rules, per account
-    content = PostContent(text, tuple(media), first_comment, thread)
+    content = PostContent(text, tuple(media), first_comment, thread, title=title)
     if text.strip() or media:
         for account in accounts:
             for problem in validator(content, account):

@@ -3,14 +3,19 @@ batches (create, finish, undo), and posts as export rows."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.core.models import MediaItem, PostStatus, TargetStatus
+from app.core.models import MediaItem, PostSpec, PostStatus, TargetStatus
+from app.core.recurrence import Recurrence
+from app.core.status import rollup
+from app.core.timeutil import as_utc, zone
 from app.importer.accounts import AccountResolver
 from app.importer.duplicates import WINDOW, ExistingPost
 from app.importer.export import ExportRow
@@ -54,6 +59,78 @@ def create_batch(session: Session, source_name: str, row_count: int) -> int:
     session.add(batch)
     session.flush()
     return batch.id
+
+
+def insert_posts(session: Session, batch_id: int, specs: Sequence[PostSpec]) -> list[int]:
+    """Create checked posts and their targets with two executemany statements; the same rows
+    the planner writes for each spec (status roll-up, series fields of repeating posts).
+
+    Run inside the import's write transaction (BEGIN IMMEDIATE: no other writer), so the new
+    ids are the ones SQLite would give: one past the largest. Values go through each column's
+    own SQLAlchemy bind processor, so they are stored exactly as the ORM stores them."""
+    if not specs:
+        return []
+    first_id = (session.scalar(select(func.max(Post.id))) or 0) + 1
+    ids = list(range(first_id, first_id + len(specs)))
+    post_rows: list[dict[str, object]] = []
+    target_rows: list[dict[str, object]] = []
+    rolled = {(s, n): rollup([s] * n).value for s in (TargetStatus.DRAFT, TargetStatus.SCHEDULED) for n in (0, 1)}
+    for post_id, spec in zip(ids, specs, strict=True):
+        dated = spec.scheduled_at is not None
+        status = TargetStatus.DRAFT if spec.draft or not dated else TargetStatus.SCHEDULED
+        rule = Recurrence.from_dict(spec.recurrence)
+        accounts = list(dict.fromkeys(spec.account_ids))
+        row: dict[str, object] = {
+            "id": post_id, "text": spec.text, "title": spec.title, "media": [m.to_dict() for m in spec.media],
+            "first_comment": spec.first_comment, "thread": list(spec.thread),
+            "overrides": {str(k): v for k, v in spec.overrides.items()}, "extra": dict(spec.extra),
+            "status": rolled[status, min(1, len(accounts))],  # n equal statuses roll up as one
+            "scheduled_at": spec.scheduled_at, "timezone": spec.timezone,
+            "recurrence": rule.to_dict() if rule.repeats else None, "import_batch_id": batch_id,
+        }
+        if rule.repeats and spec.scheduled_at is not None:
+            local = as_utc(spec.scheduled_at).astimezone(zone(spec.timezone))
+            row.update(series_id=uuid.uuid4().hex, anchor_local=local.replace(tzinfo=None).isoformat(),
+                       occurrence_key=local.date().isoformat())
+        post_rows.append(row)
+        due = spec.scheduled_at if status is TargetStatus.SCHEDULED else None
+        for account_id in accounts:
+            target_rows.append({"post_id": post_id, "account_id": account_id, "status": status.value,
+                                "scheduled_at": spec.scheduled_at, "due_at": due})
+    _executemany(session, Post.__table__, post_rows)
+    if target_rows:
+        _executemany(session, Target.__table__, target_rows)
+    return ids
+
+
+def _executemany(session: Session, table: Any, rows: list[dict[str, object]]) -> None:
+    """INSERT every row with one DB-API executemany: column defaults filled in (once per call, as
+    the ORM would per row) and each value bound by its column type's processor."""
+    conn = session.connection()
+    dialect = conn.dialect
+    names = [c.name for c in table.c if c.name in rows[0] or not c.primary_key]
+    defaults: dict[str, object] = {}
+    processors = []
+    for name in names:
+        column = table.c[name]
+        if column.default is not None and not column.default.is_sequence:
+            defaults[name] = column.default.arg(None) if column.default.is_callable else column.default.arg
+        processors.append(column.type.dialect_impl(dialect).bind_processor(dialect))
+    # Most JSON cells are empty ([] or {}): bind those once per column, not once per row.
+    empty = [({} if process is None else {"l": process([]), "d": process({})}) if table.c[name].type.__class__.__name__
+             == "JSON" else {} for name, process in zip(names, processors, strict=True)]
+    params = []
+    for row in rows:
+        values = []
+        for name, process, blank in zip(names, processors, empty, strict=True):
+            value = row[name] if name in row else defaults.get(name)
+            if blank and (value == [] or value == {}):
+                values.append(blank["l" if isinstance(value, list) else "d"])
+            else:
+                values.append(process(value) if process is not None else value)
+        params.append(tuple(values))
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+    conn.exec_driver_sql(sql, params)
 
 
 def finish_batch(session: Session, batch_id: int, imported: int) -> None:

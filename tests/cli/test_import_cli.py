@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -195,3 +198,91 @@ def test_map_reads_a_column_the_importer_does_not_know(data_dir: Path, tmp_path:
     assert code == 0 and report["imported"] == 1
     code, _, err = run(capsys, "--data-dir", data_dir, "import", path, "--map", "Words=Body text")
     assert code == 2 and "is not a field" in err
+
+
+# --- issue 15: files from other programs, from outside ------------------------------------------------
+
+def outpost(data_dir: Path, *argv: object, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """A real `outpost` process, as a person runs it."""
+    return subprocess.run([sys.executable, "-m", "app", "--data-dir", str(data_dir), *map(str, argv)],
+                          capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+ROOT = Path(__file__).resolve().parents[2]
+DAY = SOON.strftime("%d/%m/%Y")
+
+
+def test_a_media_path_naming_a_fifo_is_a_row_error_not_a_hang(data_dir: Path, tmp_path: Path) -> None:
+    fifo = tmp_path / "picture.png"
+    os.mkfifo(fifo)
+    path = write_csv(tmp_path / "f.csv", f"Date,Text,Account,Media\n{SOON:%Y-%m-%d %H:%M},hi,alice.bsky.social,"
+                                         f"{fifo}\n")
+    done = outpost(data_dir, "import", path, "--dry-run", "--json", timeout=30)
+    report = json.loads(done.stdout)
+    assert report["rows"][0]["status"] == "invalid"
+    assert "a pipe, not a regular file" in report["rows"][0]["errors"][0]
+
+
+def test_a_csv_that_is_a_symlink_to_dev_zero_is_refused_in_one_line(data_dir: Path, tmp_path: Path) -> None:
+    link = tmp_path / "zero.csv"
+    link.symlink_to("/dev/zero")
+    done = outpost(data_dir, "import", link, timeout=30)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "not a regular file" in done.stderr and "Traceback" not in done.stderr
+    assert db_counts(data_dir) == (0, 0)
+
+
+def test_dates_beyond_the_calendar_are_row_errors_not_a_traceback(data_dir: Path, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "x.csv", "Date,Text,Account\n0001-01-01 09:00,early,alice.bsky.social\n"
+                                          f"9999-12-31 23:00,late,alice.bsky.social\n{SOON:%Y-%m-%d %H:%M},ok,"
+                                          "alice.bsky.social\n")
+    done = outpost(data_dir, "import", path, "--json")
+    report = json.loads(done.stdout)
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    assert [r["status"] for r in report["rows"]] == ["invalid", "invalid", "valid"]
+
+
+def test_a_headerless_hootsuite_file_imports_its_first_post(data_dir: Path, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "hootsuite.csv", f"{DAY} 09:30,First post,https://example.com/a\r\n"
+                                                 f"{DAY} 11:00,Second post,\r\n")
+    done = outpost(data_dir, "import", path, "--account", "alice.bsky.social", "--json")
+    report = json.loads(done.stdout)
+    assert done.returncode == 0 and report["imported"] == 2 and report["rows"][0]["row"] == 1
+    assert any("Hootsuite" in w for w in report["warnings"])
+    mapped = outpost(data_dir, "import", path, "--account", "alice.bsky.social", "--map", "A=Date", "--map", "B=Text",
+                     "--dry-run", "--json")
+    assert json.loads(mapped.stdout)["rows"][0]["row"] == 1  # the first post is not taken as a header
+
+
+def test_dry_run_json_says_what_would_be_imported_and_carries_warnings(data_dir: Path, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "p.csv", "Date,Text,Account,Comment(s),Notes\n"
+                                         f"{SOON:%Y-%m-%d},hello,alice.bsky.social,first!,internal\n")
+    done = outpost(data_dir, "import", path, "--dry-run", "--json", "--default-time", "08:15", "--timezone", "UTC")
+    report = json.loads(done.stdout)
+    assert done.returncode == 0 and report["would_import"] == 1 and report["imported"] == 0
+    assert report["rows"][0]["status"] == "valid"
+    assert any("default time 08:15" in w for w in report["rows"][0]["warnings"])
+    assert any("Notes (E)" in w and "--map" in w for w in report["warnings"])
+    refused = outpost(data_dir, "import", path, "--dry-run", "--json")
+    assert "has no time of day" in json.loads(refused.stdout)["rows"][0]["errors"][0]
+
+
+def test_map_leaves_out_one_of_several_columns_that_look_alike(data_dir: Path, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "two.csv", f"Date,Text,Caption,Account\n{SOON:%Y-%m-%d %H:%M},one,two,"
+                                           "alice.bsky.social\n")
+    refused = outpost(data_dir, "import", path, "--dry-run")
+    assert refused.returncode == 2 and "--map" in refused.stderr and "'Text', 'Caption'" in refused.stderr
+    done = outpost(data_dir, "import", path, "--dry-run", "--json", "--map", "Caption=")
+    assert done.returncode == 0 and json.loads(done.stdout)["would_import"] == 1
+
+
+def test_undo_import_refuses_an_id_sqlite_cannot_hold_in_one_line(data_dir: Path) -> None:
+    done = outpost(data_dir, "undo-import", str(2**63))
+    assert done.returncode == 2 and "is not an id" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_old_xls_file_says_how_to_convert_it(data_dir: Path, tmp_path: Path) -> None:
+    old = tmp_path / "old.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512)
+    done = outpost(data_dir, "import", old)
+    assert done.returncode == 2 and "save it as .xlsx (or .ods)" in done.stderr

@@ -53,7 +53,7 @@ def test_every_synonym_belongs_to_one_field_and_our_own_headers_map_to_themselve
 
 
 def test_unknown_headers_are_not_mapped() -> None:
-    mapping = auto_map(Header(1, ("Text", "Labels", "Link(s)", "")))
+    mapping = auto_map(Header(1, ("Text", "Labels", "Notes", "")))
     assert mapping.columns == {Field.TEXT: 1}
 
 

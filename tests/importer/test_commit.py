@@ -198,3 +198,52 @@ def test_export_honours_the_date_range(rt: Runtime) -> None:
         everything = importing.export_rows(s, None, None)
     assert [r.text for r in ranged] == ["day 2"]
     assert [r.text for r in everything] == ["day 1", "day 2", "day 3", "undated"]
+
+
+def stored(rt: Runtime, post_id: int) -> tuple[dict[str, object], list[dict[str, object]]]:
+    """A post and its targets as the database holds them, minus what differs between two posts."""
+    volatile = {"id", "post_id", "created_at", "updated_at", "import_batch_id", "series_id"}
+    with rt.db.read() as s:
+        conn = s.connection()
+        post = dict(conn.exec_driver_sql("SELECT * FROM post WHERE id = ?", (post_id,)).mappings().one())
+        targets = [dict(t) for t in conn.exec_driver_sql(
+            "SELECT * FROM target WHERE post_id = ? ORDER BY account_id", (post_id,)).mappings()]
+    return ({k: v for k, v in post.items() if k not in volatile},
+            [{k: v for k, v in t.items() if k not in volatile} for t in targets])
+
+
+def test_the_set_commit_stores_posts_exactly_as_the_planner_does(rt: Runtime, tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "same.xlsx", [
+        ["Date", "Text", "Account", "Media", "First comment", "Repeat", "Status"],
+        [datetime(2026, 7, 1, 9, 30), "Plain", "alice@mastodon.social", None, None, None, None],
+        [datetime(2026, 7, 2, 9, 30), "Two accounts", "alice.bsky.social, alice@mastodon.social",
+         "https://cdn.example.com/a.jpg", "first!", None, None],
+        [datetime(2026, 7, 3, 9, 30), "Weekly", "alice.bsky.social", None, None, "weekly:mon,thu", None],
+        [None, "A draft", "alice@mastodon.social", None, None, None, "draft"],
+    ])
+    rows, result = run_import(rt, path)
+    assert result.imported == 4
+    for row in rows:
+        assert row.spec is not None
+        twin_spec = row.spec.__class__(**{**row.spec.__dict__, "text": row.spec.text})
+        twin = rt.planner.create_post(twin_spec)
+        assert stored(rt, result.post_ids[row.number]) == stored(rt, twin), row.number
+
+
+def test_a_commit_tells_the_publisher_once(rt: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    told: list[str] = []
+    monkeypatch.setattr(rt.planner, "notify_changed", lambda kind="posts": told.append(kind))
+    path = write_xlsx(tmp_path / "many.xlsx", [["Date", "Text", "Account"]] + [
+        [datetime(2026, 7, 1, 9, 0) + timedelta(hours=i), f"post {i}", "sandbox"] for i in range(30)])
+    _, result = run_import(rt, path, chunk=7)
+    assert result.imported == 30 and told == ["posts"]
+
+
+def test_a_post_added_after_the_preview_makes_its_row_a_duplicate_at_commit(rt: Runtime, tmp_path: Path) -> None:
+    sheet = open_sheet(sheet_file(tmp_path))
+    rows = judge(rt, sheet, sheet.mapping, OPTS)
+    alice = rt.planner.find_account("alice@mastodon.social").id
+    rt.planner.create_post(PostSpec(text="First", account_ids=(alice,), scheduled_at=datetime(2026, 7, 1, 8, 0, tzinfo=UTC),
+                                    timezone="Europe/Berlin"))
+    result = commit(rt, rows, source_name="posts.xlsx")
+    assert "Same text on the same account" in result.refused[2] and 2 not in result.post_ids

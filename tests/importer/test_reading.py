@@ -14,6 +14,7 @@ import pytest
 from app.core.errors import OutpostError
 from app.importer import reading
 from app.importer.reading import FORMULA_WITHOUT_VALUE, CellFault, read_table
+from app.importer.rows import open_sheet
 from tests.importer.sheets import patch_member, write_csv, write_xlsx
 
 BILLION_LAUGHS = """<?xml version="1.0" encoding="UTF-8"?>
@@ -161,9 +162,16 @@ def test_an_empty_workbook_is_refused(tmp_path: Path) -> None:
 
 def test_row_cap_gives_a_clear_message(tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "many.xlsx", [["Text"]] + [[f"post {i}"] for i in range(30)])
-    with pytest.raises(OutpostError, match="more than 20 rows"):
-        read_table(path, max_rows=20)
-    assert len(read_table(path, max_rows=31).rows) == 31
+    with pytest.raises(OutpostError, match="30 rows of posts; the importer reads at most 29"):
+        open_sheet(path, max_rows=29)
+    with pytest.raises(OutpostError, match="more than 5 rows"):
+        read_table(path, max_rows=5)
+
+
+def test_exactly_the_row_cap_is_read_although_a_header_and_title_sit_above(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "many.xlsx", [["Our plan"], ["Text"]] + [[f"post {i}"] for i in range(30)])
+    sheet = open_sheet(path, max_rows=30)
+    assert len(sheet.data) == 30 and sheet.data[-1][1] == ("post 29",)
 
 
 def test_column_cap_gives_a_clear_message(tmp_path: Path) -> None:
@@ -225,18 +233,21 @@ def test_csv_quoted_multi_line_text_stays_in_one_cell_and_rows_count_records(tmp
     assert table.rows[2][0] == 3
 
 
-def test_csv_in_utf16_or_undecodable_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(OutpostError, match="UTF-16"):
-        read_table(write_csv(tmp_path / "u.csv", "Text\nhello\n", "utf-16"))
+def test_csv_in_utf16_with_a_bom_is_read_and_binary_is_refused(tmp_path: Path) -> None:
+    table = read_table(write_csv(tmp_path / "u.csv", "Text\nhéllo\n", "utf-16"))
+    assert table.rows[1][1] == ("héllo",)
     bad = tmp_path / "b.csv"
-    bad.write_bytes(b"Text\n\x81\x8d\x8f\x90\n")  # bytes cp1252 leaves undefined
-    with pytest.raises(OutpostError, match="neither UTF-8 nor Windows-1252"):
+    bad.write_bytes(b"Text\n\x00\x01\x02hello\n")
+    with pytest.raises(OutpostError, match="binary file"):
         read_table(bad)
 
 
 def test_other_extensions_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.pdf").write_bytes(b"x")
+    with pytest.raises(OutpostError, match=r"\.xlsx, \.ods or \.csv"):
+        read_table(tmp_path / "a.pdf")
     (tmp_path / "a.ods").write_bytes(b"x")
-    with pytest.raises(OutpostError, match=r"\.xlsx or \.csv"):
+    with pytest.raises(OutpostError, match=r"not an OpenDocument spreadsheet"):
         read_table(tmp_path / "a.ods")
     with pytest.raises(OutpostError, match="Cannot open"):
         read_table(tmp_path / "missing.xlsx")
