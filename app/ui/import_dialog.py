@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QItemSelectionModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
     Qt,
     QThread,
+    QTime,
     Signal,
 )
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QPalette
@@ -27,6 +30,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QDialog,
     QFileDialog,
@@ -38,9 +42,12 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QRadioButton,
+    QSplitter,
     QStackedWidget,
     QTableView,
     QTableWidget,
+    QTableWidgetItem,
+    QTimeEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -58,6 +65,7 @@ from app.importer.rows import (
     display_value,
     needs_date_order,
     open_sheet,
+    unused_columns,
 )
 from app.importer.template import write_template
 from app.ui import theme
@@ -72,10 +80,12 @@ PAGES = ("file", "columns", "preview", "importing", "summary")
 STATUS_HUES = {RowStatus.VALID: "#2e9d5b", RowStatus.INVALID: "#d64545", RowStatus.DUPLICATE: "#d9801a"}
 STATUS_LABELS = {RowStatus.VALID: "Valid", RowStatus.INVALID: "Invalid", RowStatus.DUPLICATE: "Duplicate"}
 PREVIEW_COLUMNS = ("Row", "Status", "When", "Account", "Text", "Problems")
+CELL_COLUMNS = ("Column", "Imports as", "In the file (double-click to fix)", "Problems")
 # Which preview column shows a problem found in a spreadsheet field.
 _PLACE = {Field.DATE: 2, Field.TIME: 2, Field.TIMEZONE: 2, Field.REPEAT: 2, Field.REPEAT_UNTIL: 2,
           Field.ACCOUNT: 3, Field.PLATFORM: 3, Field.TEXT: 4, Field.MEDIA: 4, Field.ALT_TEXT: 4, Field.FIRST_COMMENT: 4,
-          Field.TITLE: 4, Field.STATUS: 1}
+          Field.TITLE: 4, Field.STATUS: 1, Field.THREAD: 4, Field.LINK: 4}
+WITH_WARNINGS = "warnings"  # the preview filter for valid rows that carry a warning
 NOT_IMPORTED = "Not imported"
 
 
@@ -115,7 +125,7 @@ class PreviewModel(QAbstractTableModel):
         self.tz = tz
         self.all_rows: list[ImportRow] = []
         self.rows: list[ImportRow] = []
-        self.filter: RowStatus | None = None
+        self.filter: RowStatus | str | None = None
         self.account_labels: dict[int, str] = {}
         self._fields_by_label: dict[str, Field] = {}
         pal = QPalette()
@@ -128,14 +138,27 @@ class PreviewModel(QAbstractTableModel):
         self.beginResetModel()
         self.all_rows = rows
         self._fields_by_label = header_labels
-        self.rows = [r for r in rows if self.filter is None or r.status is self.filter]
+        self.rows = [r for r in rows if self._shown(r)]
         self.endResetModel()
 
-    def set_filter(self, status: RowStatus | None) -> None:
+    def set_filter(self, status: RowStatus | str | None) -> None:
         self.beginResetModel()
         self.filter = status
-        self.rows = [r for r in self.all_rows if status is None or r.status is status]
+        self.rows = [r for r in self.all_rows if self._shown(r)]
         self.endResetModel()
+
+    def _shown(self, row: ImportRow) -> bool:
+        if self.filter == WITH_WARNINGS:
+            return bool(row.warnings)
+        return self.filter is None or row.status is self.filter
+
+    def replace_row(self, row: ImportRow) -> None:
+        """Put a row judged again (after a fix in place) where it was."""
+        self.all_rows = [row if r.number == row.number else r for r in self.all_rows]
+        for i, r in enumerate(self.rows):
+            if r.number == row.number:
+                self.rows[i] = row
+                self.dataChanged.emit(self.index(i, 0), self.index(i, len(PREVIEW_COLUMNS) - 1))
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
@@ -265,7 +288,7 @@ class ImportDialog(QDialog):
         zone.setStyleSheet("QFrame#dropZone { border: 2px dashed palette(mid); border-radius: 10px; }")
         inner = QVBoxLayout(zone)
         inner.addStretch(1)
-        self.drop_zone = QLabel("Drop an .xlsx or .csv file here")
+        self.drop_zone = QLabel("Drop an .xlsx, .ods or .csv file here")
         self.drop_zone.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.drop_zone.setStyleSheet("font-size: 16px;")
         inner.addWidget(self.drop_zone)
@@ -300,7 +323,7 @@ class ImportDialog(QDialog):
         return page
 
     def choose_file(self) -> None:
-        dialog = QFileDialog(self, "Choose a spreadsheet", str(Path.home()), "Spreadsheets (*.xlsx *.csv)")
+        dialog = QFileDialog(self, "Choose a spreadsheet", str(Path.home()), "Spreadsheets (*.xlsx *.ods *.csv *.tsv *.txt)")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.fileSelected.connect(self.load_file)
         self._file_dialog = dialog
@@ -324,7 +347,7 @@ class ImportDialog(QDialog):
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         urls = event.mimeData().urls()
-        if self.page == "file" and urls and urls[0].toLocalFile().lower().endswith((".xlsx", ".csv")):
+        if self.page == "file" and urls and urls[0].toLocalFile().lower().endswith((".xlsx", ".ods", ".csv", ".tsv", ".txt")):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
@@ -385,6 +408,17 @@ class ImportDialog(QDialog):
         form.addRow("Dates like 03/04/2026", self.order_box)
         self.account_box = QComboBox()
         form.addRow("Rows without an account go to", self.account_box)
+        time_row = QHBoxLayout()
+        self.default_time_check = QCheckBox("Schedule them at")
+        self.default_time_edit = QTimeEdit(QTime(9, 0))
+        self.default_time_edit.setDisplayFormat("HH:mm")
+        self.default_time_edit.setEnabled(False)
+        self.default_time_check.toggled.connect(self.default_time_edit.setEnabled)
+        time_row.addWidget(self.default_time_check)
+        time_row.addWidget(self.default_time_edit)
+        time_row.addWidget(muted("otherwise such rows are marked invalid", wrap=False))
+        time_row.addStretch(1)
+        form.addRow("Dates without a time of day", time_row)
         v.addLayout(form)
         self.columns_error = QLabel()
         self.columns_error.setStyleSheet("color: #d64545;")
@@ -426,13 +460,7 @@ class ImportDialog(QDialog):
             self.column_table.setCellWidget(i - 1, 2, box)
             self.field_boxes.append(box)
         self.column_table.resizeRowsToContents()
-        unresolved = ", ".join(f.value for f in mapping.unresolved)
-        notes = [f"Header found on row {sheet.header.row} of sheet “{sheet.table.sheet}”; "
-                 f"{len(sheet.data)} rows below it."]
-        if unresolved:
-            notes.append(f"Several columns could be {unresolved}: choose one.")
-        notes.extend(sheet.table.notes)
-        self.columns_note.setText(" ".join(notes))
+        self._refresh_column_notes()
         self.account_box.clear()
         self.account_box.addItem("No default: every row names its account", None)
         for a in self.runtime.planner.accounts():
@@ -445,11 +473,25 @@ class ImportDialog(QDialog):
         else:
             self.columns_error.setText("")
 
+    def _refresh_column_notes(self) -> None:
+        sheet, mapping = self.sheet, self.mapping
+        assert sheet is not None and mapping is not None
+        if sheet.layout:
+            notes = [f"No header row: read as a {sheet.layout}; {len(sheet.data)} rows."]
+        else:
+            notes = [f"Header found on row {sheet.header.row} of sheet “{sheet.table.sheet}”; "
+                     f"{len(sheet.data)} rows below it."]
+        unresolved = ", ".join(f.value for f in mapping.unresolved)
+        if unresolved:
+            notes.append(f"Several columns could be {unresolved}: choose one.")
+        notes.extend(sheet.table.notes)
+        notes.extend(unused_columns(sheet, mapping, cli=False))
+        self.columns_note.setText(" ".join(notes))
+
     def _remap(self, column: int, f: Field | None) -> None:
         assert self.mapping is not None
         if f is None:
-            current = self.mapping.field_of(column)
-            self.mapping = self.mapping.with_column(current, None) if current else self.mapping
+            self.mapping = self.mapping.without_column(column)
         else:
             self.mapping = self.mapping.with_column(f, column)
         for i, box in enumerate(self.field_boxes, start=1):  # a field feeds from one column only
@@ -459,11 +501,15 @@ class ImportDialog(QDialog):
                 box.blockSignals(True)
                 box.setCurrentIndex(index)
                 box.blockSignals(False)
+        self._refresh_column_notes()
 
     def options(self) -> ImportOptions:
+        chosen = self.default_time_edit.time()
         return ImportOptions(timezone=self.zone_box.currentText().strip() or self.tz_name,
                              date_order=DateOrder(self.order_box.currentData()),
-                             default_account_id=self.account_box.currentData())
+                             default_account_id=self.account_box.currentData(),
+                             default_time=time(chosen.hour(), chosen.minute()) if self.default_time_check.isChecked()
+                             else None)
 
     def build_preview(self) -> None:
         assert self.sheet is not None and self.mapping is not None
@@ -496,6 +542,8 @@ class ImportDialog(QDialog):
         self.columns_error.setText("")
         self.rows = rows
         labels = {self.sheet.header.label(c): f for f, c in self.mapping.columns.items()}
+        for c in self.mapping.more_media:
+            labels[self.sheet.header.label(c)] = Field.MEDIA
         self.model.account_labels = {a.id: a.handle for a in self.runtime.planner.accounts()}
         self.model.set_rows(rows, labels)
         self.row_detail.setText("Select a row to read its problems in full.")
@@ -508,13 +556,15 @@ class ImportDialog(QDialog):
         v = QVBoxLayout(page)
         bar = QHBoxLayout()
         self.filter_group = QButtonGroup(page)
-        self.filter_buttons: dict[RowStatus | None, QPushButton] = {}
-        for status in (None, RowStatus.VALID, RowStatus.INVALID, RowStatus.DUPLICATE):
+        self.filter_buttons: dict[RowStatus | str | None, QPushButton] = {}
+        for status in (None, RowStatus.VALID, RowStatus.INVALID, RowStatus.DUPLICATE, WITH_WARNINGS):
             b = QPushButton()
             b.setCheckable(True)
             b.setCursor(Qt.CursorShape.PointingHandCursor)
-            if status is not None:
+            if isinstance(status, RowStatus):
                 b.setStyleSheet(f"QPushButton {{ border-left: 4px solid {STATUS_HUES[status]}; padding: 4px 10px; }}")
+            elif status == WITH_WARNINGS:
+                b.setStyleSheet("QPushButton { border-left: 4px solid #c9a227; padding: 4px 10px; }")
             self.filter_group.addButton(b)
             b.clicked.connect(lambda _c=False, s=status: self.model.set_filter(s))
             self.filter_buttons[status] = b
@@ -541,11 +591,37 @@ class ImportDialog(QDialog):
             h.setSectionResizeMode(col, mode)
         h.resizeSection(3, 150)
         h.resizeSection(4, 260)
-        v.addWidget(self.table, 1)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.setChildrenCollapsible(False)
+        split.addWidget(self.table)
+        below = QWidget()
+        bv = QVBoxLayout(below)
+        bv.setContentsMargins(0, 4, 0, 0)
+        bv.setSpacing(4)
         self.row_detail = muted()
+        self.row_detail.setWordWrap(True)
         self.row_detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.row_detail.setMinimumHeight(self.row_detail.fontMetrics().lineSpacing() * 2 + 4)
-        v.addWidget(self.row_detail)
+        bv.addWidget(self.row_detail)
+        # The selected row's cells as the file holds them; a wrong value is fixed here, in place.
+        self.cells_table = QTableWidget(0, len(CELL_COLUMNS))
+        self.cells_table.setHorizontalHeaderLabels(list(CELL_COLUMNS))
+        self.cells_table.verticalHeader().setVisible(False)
+        self.cells_table.setWordWrap(False)
+        self.cells_table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
+                                         | QAbstractItemView.EditTrigger.EditKeyPressed
+                                         | QAbstractItemView.EditTrigger.AnyKeyPressed)
+        ch = self.cells_table.horizontalHeader()
+        ch.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        ch.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        ch.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
+        ch.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        ch.resizeSection(2, 320)
+        self.cells_table.itemChanged.connect(self._cell_edited)
+        bv.addWidget(self.cells_table, 1)
+        split.addWidget(below)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        v.addWidget(split, 1)
         self.table.selectionModel().currentRowChanged.connect(self._show_row_detail)
         choices = QFrame()
         grid = QHBoxLayout(choices)
@@ -586,10 +662,92 @@ class ImportDialog(QDialog):
     def _show_row_detail(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if not current.isValid() or current.row() >= len(self.model.rows):
             self.row_detail.setText("Select a row to read its problems in full.")
+            self._fill_cells(None)
             return
         row = self.model.rows[current.row()]
         issues = [str(i) for i in (*row.errors, *row.warnings)]
         self.row_detail.setText(f"Row {row.number}: " + (" · ".join(issues) if issues else "ready to import."))
+        self._fill_cells(row)
+
+    def _fill_cells(self, row: ImportRow | None) -> None:
+        """Every cell of the selected row as the file holds it, each with its own problems."""
+        self._filling = True
+        try:
+            self.cells_table.setRowCount(0)
+            if row is None or self.sheet is None or self.mapping is None:
+                return
+            sheet, mapping = self.sheet, self.mapping
+            cells = self.sheet_cells(row.number)
+            self.cells_table.setRowCount(len(sheet.header.names))
+            for i in range(1, len(sheet.header.names) + 1):
+                label = sheet.header.label(i)
+                f = mapping.field_of(i)
+                problems = [i_.message for i_ in (*row.errors, *row.warnings) if i_.column == label]
+                value = display_value(cells[i - 1]) if i - 1 < len(cells) else ""
+                items = (QTableWidgetItem(label), QTableWidgetItem(f.value if f else NOT_IMPORTED),
+                         QTableWidgetItem(value), QTableWidgetItem(" · ".join(problems)))
+                for col, item in enumerate(items):
+                    if col != 2:
+                        item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                    if problems and row.status is not RowStatus.VALID:
+                        item.setForeground(QColor(STATUS_HUES[RowStatus.INVALID]))
+                    self.cells_table.setItem(i - 1, col, item)
+                items[2].setToolTip(value + "\n\nDouble-click to fix the value; the row is checked again.")
+                items[2].setData(Qt.ItemDataRole.UserRole, (row.number, i))
+            self.cells_table.resizeRowsToContents()
+        finally:
+            self._filling = False
+
+    def sheet_cells(self, number: int) -> tuple[Any, ...]:
+        assert self.sheet is not None
+        for n, cells in self.sheet.table.rows:
+            if n == number:
+                return cells
+        return ()
+
+    def _cell_edited(self, item: QTableWidgetItem) -> None:
+        if getattr(self, "_filling", False) or item.column() != 2:
+            return
+        where = item.data(Qt.ItemDataRole.UserRole)
+        if where:
+            self.fix_cell(where[0], where[1], item.text())
+
+    def fix_cell(self, number: int, column: int, text: str) -> None:
+        """Replace one cell of the file's row `number` (in memory; the file is left alone) and
+        judge the rows again, so the fix shows at once."""
+        assert self.sheet is not None
+        rows = self.sheet.table.rows
+        for index, (n, cells) in enumerate(rows):
+            if n == number:
+                values = list(cells) + [None] * max(0, column - len(cells))
+                values[column - 1] = text if text.strip() else None
+                rows[index] = (n, tuple(values))
+                break
+        self._fixed_row = number
+        self.preview_error.setStyleSheet("")
+        self.preview_error.setText(f"Checking row {number} again…")
+        sheet, mapping, options = self.sheet, self.mapping, self.options()
+        assert mapping is not None
+        self._run(lambda _r, _c: judge(self.runtime, sheet, mapping, options), self._rejudged, self._import_refused)
+
+    def _rejudged(self, rows: object) -> None:
+        assert isinstance(rows, list) and self.sheet is not None and self.mapping is not None
+        self.rows = rows
+        labels = {self.sheet.header.label(c): f for f, c in self.mapping.columns.items()}
+        for c in self.mapping.more_media:
+            labels[self.sheet.header.label(c)] = Field.MEDIA
+        self.model.set_rows(rows, labels)
+        self._update_counts()
+        number = getattr(self, "_fixed_row", None)
+        for i, r in enumerate(self.model.rows):
+            if r.number == number:
+                self.table.selectRow(i)
+                self.table.selectionModel().setCurrentIndex(self.model.index(i, 0),
+                                                            QItemSelectionModel.SelectionFlag.NoUpdate)
+                self._show_row_detail(self.model.index(i, 0), QModelIndex())
+                self.preview_error.setStyleSheet("")
+                self.preview_error.setText(f"Row {number} checked again: {STATUS_LABELS[r.status].lower()}.")
+                break
 
     def problem_list(self) -> str:
         """Tab-separated: one line per problem of every row that will not be imported."""
@@ -615,6 +773,10 @@ class ImportDialog(QDialog):
         self.filter_buttons[None].setText(f"All {len(self.rows)}")
         for s in RowStatus:
             self.filter_buttons[s].setText(f"{STATUS_LABELS[s]} {c[s]}")
+        warned = sum(1 for r in self.rows if r.warnings)
+        self.filter_buttons[WITH_WARNINGS].setText(f"With warnings {warned}")
+        self.filter_buttons[WITH_WARNINGS].setToolTip("Rows that will be imported but deserve a look "
+                                                     "(a time moved by a clock change, a merged cell, odd bytes…)")
         valid = c[RowStatus.VALID]
         blocked = self.all_or_nothing.isChecked() and valid < len(self.rows)
         self.import_button.setEnabled(valid > 0 and not blocked)
