@@ -62,6 +62,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("outpost.ui")
 
+SIDEBAR_WIDTH = 230
+
 
 class MainWindow(QMainWindow):
     quitRequested = Signal()
@@ -180,8 +182,9 @@ class MainWindow(QMainWindow):
         self.split.addWidget(center)
         self.split.setStretchFactor(0, 0)
         self.split.setStretchFactor(1, 1)
+        self.split.setCollapsible(0, False)  # hidden with the toggle, never squeezed to nothing
         self.split.setCollapsible(1, False)
-        self.split.setSizes([230, 1050])
+        self.split.setSizes([SIDEBAR_WIDTH, 1050])
         self.split.setHandleWidth(1)
         body = QWidget()
         bl = QVBoxLayout(body)
@@ -290,6 +293,7 @@ class MainWindow(QMainWindow):
             panel.hide()
             self.split.addWidget(panel)
             self.split.setStretchFactor(2, 0)
+            self.split.setCollapsible(2, False)
             self._details = panel
         return self._details
 
@@ -407,7 +411,20 @@ class MainWindow(QMainWindow):
 
     def _toggle_sidebar(self) -> None:
         self._sidebar_auto_hidden = False
-        self.sidebar.setVisible(not self.sidebar.isVisible())
+        if self.sidebar.isHidden() or self.split.sizes()[0] < self.sidebar.minimumWidth():
+            self.show_sidebar()  # shown but squeezed out of sight counts as shut
+        else:
+            self.sidebar.hide()
+
+    def show_sidebar(self) -> None:
+        """Show the sidebar at a usable width, whatever the splitter remembered."""
+        self.sidebar.show()
+        sizes = self.split.sizes()
+        if sizes[0] < self.sidebar.minimumWidth():
+            total = sum(sizes)
+            sizes[0] = SIDEBAR_WIDTH
+            sizes[1] = max(300, total - sum(sizes[2:]) - SIDEBAR_WIDTH)
+            self.split.setSizes(sizes)
 
     def _range_changed(self) -> None:
         self.reload(side=False)
@@ -517,18 +534,20 @@ class MainWindow(QMainWindow):
                 self._details.hide()
             if getattr(self, "_sidebar_auto_hidden", False):
                 self._sidebar_auto_hidden = False
-                self.sidebar.show()
+                self.show_sidebar()
             return
         self.details.show_post(post, self.planner.attempts(post.id))
-        if not self.details.isVisible():
-            if self.width() < 1200 and self.sidebar.isVisible():
+        # isHidden, not isVisible: with the window in the tray every child is "invisible", and
+        # reading that as "the sidebar is shut" once squeezed it to 0 px for good (issue 13 #1).
+        if self.details.isHidden():
+            if self.width() < 1200 and not self.sidebar.isHidden():
                 # A narrow window keeps the calendar usable: the sidebar steps aside for the details.
                 self.sidebar.hide()
                 self._sidebar_auto_hidden = True
             self.details.show()
             sizes = self.split.sizes()
             panel = 320 if self.width() >= 1100 else 300
-            side = sizes[0] if self.sidebar.isVisible() else 0
+            side = max(sizes[0], SIDEBAR_WIDTH) if not self.sidebar.isHidden() else 0
             self.split.setSizes([side, max(300, sum(sizes) - side - panel), panel])
 
     # -- changes ------------------------------------------------------------------------------
