@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, QSize, Qt, QUrl, Signal, qVersion
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QDialog,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -136,7 +137,12 @@ class ReportProblemDialog(QDialog):
                                "tokens are removed before anything is written; nothing is sent anywhere. Attach "
                                "the file to your report and say what you did and what you expected."))
         layout.addWidget(section("Save it in"))
-        layout.addWidget(self.folder)
+        choose = button("Choose…")
+        choose.clicked.connect(self.choose_folder)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(choose)
+        layout.addLayout(folder_row)
         layout.addWidget(self.progress)
         row = QHBoxLayout()
         row.addWidget(self.status, 1)
@@ -151,6 +157,15 @@ class ReportProblemDialog(QDialog):
 
     def sizeHint(self) -> QSize:
         return QSize(560, 330)
+
+    def choose_folder(self) -> QFileDialog:
+        dialog = QFileDialog(self, "Save the diagnostics file in", self.folder.text())
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        dialog.fileSelected.connect(self.folder.setText)
+        dialog.open()  # never exec(): the loop keeps running
+        self._folder_dialog = dialog
+        return dialog
 
     def start(self) -> None:
         if self._worker is not None and self._worker.is_alive():
