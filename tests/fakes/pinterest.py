@@ -118,8 +118,10 @@ class FakePinterest(FakeServer):
             if old not in self.refresh_tokens:
                 return pin_error(400, "Invalid refresh token", 283)
             self.refreshes += 1
+            # Continuous refresh (Pinterest's document 5.23, OauthAccessTokenResponseRefresh): every renewal
+            # answers a new refresh token with its expiry, and the one just used is retired.
+            self.refresh_tokens.discard(old)
             body = self.issue_tokens()
-            self.refresh_tokens.discard(body.pop("refresh_token"))
             body["response_type"] = "refresh_token"
             return Response(200, body)
         return pin_error(400, "Unsupported grant type")
