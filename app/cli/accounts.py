@@ -161,6 +161,8 @@ def cmd_add_sandbox(args: argparse.Namespace, data_dir: Path) -> int:
         settings["fail"] = args.fail
     if args.fail_times is not None:
         settings["fail_times"] = args.fail_times
+    if len(args.name) > 200:
+        raise OutpostError(f"The name is {len(args.name)} characters; keep it to 200.")
     handle = args.name.strip().lower().replace(" ", "-")
     with open_runtime(data_dir) as rt:
         account = rt.planner.add_account(Platform.SANDBOX, handle, display_name=args.name, timezone=args.timezone,

@@ -103,10 +103,11 @@ class Planner:
             if str(a.id) == wanted or a.handle.lstrip("@").lower() == wanted or a.display_name.lower() == wanted:
                 matches.append(a)
         if not matches:
-            raise OutpostError(f"No account matches {ref!r}; `outpost accounts list` shows the accounts.")
+            shown = ref if len(ref) <= 60 else ref[:59] + "…"
+            raise OutpostError(f"No account matches {shown!r}; `outpost accounts list` shows the accounts.")
         if len(matches) > 1:
             ids = ", ".join(str(a.id) for a in matches)
-            raise OutpostError(f"{ref!r} matches several accounts ({ids}); use the account id.")
+            raise OutpostError(f"{ref[:60]!r} matches several accounts ({ids}); use the account id.")
         return matches[0]
 
     def default_account_id(self) -> int | None:

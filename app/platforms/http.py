@@ -421,6 +421,15 @@ def blocked_address(url: str) -> str | None:
         return None
     if host == "localhost" or host.endswith(".localhost") or _is_private_ip(host):
         return _private_message(host)
+    if host and all(c in "0123456789abcdefx." for c in host) and not host.strip(".").isalpha():
+        import socket
+
+        try:  # the shorthand forms resolvers accept: 127.1, 0x7f000001, 2130706433
+            legacy = socket.inet_ntoa(socket.inet_aton(host))
+        except OSError:
+            return None
+        if _is_private_ip(legacy):
+            return _private_message(host, legacy)
     return None
 
 

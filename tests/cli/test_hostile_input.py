@@ -56,6 +56,10 @@ HOSTILE: list[tuple[list[str], str]] = [
     (_add("--at", LATER, "--thread", ""), "Thread part 2 (--thread) is empty"),
     (_add("--at", LATER, "--media", "http://169.254.169.254/latest/meta-data/x.png"), "private network"),
     (_add("--at", LATER, "--media", "http://[::1]/a.png"), "private network"),
+    (_add("--at", LATER, "--media", "http://0x7f000001/a.png"), "0x7f000001 (127.0.0.1) is on this computer"),
+    (_add("--at", LATER, "--account", "y" * 100_000), "No account matches 'yyy"),
+    (["accounts", "add", "sandbox", "--name", "n" * 5000], "keep it to 200"),
+    (["--data-dir", "/etc/passwd", "status"], "/etc/passwd is not a folder"),
     (["post", "list", "--limit", "-1"], "from 1 to"),
     (["post", "list", "--limit", "0"], "from 1 to"),
     (["post", "list", "--offset", "-3"], "from 0 to"),
@@ -82,6 +86,7 @@ def test_hostile_input_is_one_line_exit_2_and_writes_nothing(data_dir: Path, cap
     out, err = capsys.readouterr()
     assert code == 2, (out, err)
     assert err.count("\n") == 1 and err.startswith("outpost") and message in err, err
+    assert len(err) < 400  # one readable line, not the input echoed back
     assert "Traceback" not in err and out == ""
     assert _digest(data_dir) == before
 
