@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from app.core.errors import PublishError
+from app.core.language import language_tags
 from app.core.models import AccountInfo, ErrorKind, Platform, PostContent, Problem
 from app.core.rules import PlatformRules, rules_for, validate_content
 from app.platforms.base import (
@@ -125,7 +126,7 @@ class MastodonAdapter:
         media_ids = await self._media_ids(job, journal)
         if native_at is not None:
             journal.record("scheduled_at", native_at.isoformat())
-        payload = self._payload(job.content.text, media_ids, native_at)
+        payload = self._payload(job.content.text, media_ids, native_at, language=self.language(job.account))
         key = self._key_for(job, payload)
         journal.record("idempotency_key", key)
         journal.record("payload_hash", _hash(payload))
@@ -186,10 +187,19 @@ class MastodonAdapter:
             http_status=422, retry_after=wait, code="native_schedule_refused",
         )
 
+    def language(self, account: AccountInfo) -> str:
+        """The post's language as Mastodon takes it (ISO 639: `de`, not `de-DE`): the account's own
+        "language" setting, else Outpost's (Settings, default the computer's); "" when unknown."""
+        own = account.settings.get("language")
+        tags = language_tags(own if isinstance(own, str) and own.strip() else self.context.post_language())
+        return tags[0].split("-")[0] if tags else ""
+
     @staticmethod
     def _payload(text: str, media_ids: list[str], scheduled_at: datetime | None,
-                 in_reply_to: str | None = None) -> dict[str, Any]:
+                 in_reply_to: str | None = None, language: str = "") -> dict[str, Any]:
         payload: dict[str, Any] = {"status": text, "visibility": "public"}
+        if language:
+            payload["language"] = language
         if media_ids:
             payload["media_ids"] = media_ids
         if in_reply_to:
@@ -260,7 +270,8 @@ class MastodonAdapter:
     async def _reply(self, job: PublishJob, text: str, parent: str, key: str) -> str:
         response = await self._send(
             job.account, "POST", "/api/v1/statuses", create=True,
-            json=self._payload(text, [], None, in_reply_to=parent), headers={"Idempotency-Key": key},
+            json=self._payload(text, [], None, in_reply_to=parent, language=self.language(job.account)),
+            headers={"Idempotency-Key": key},
         )
         if response.status_code != 200:
             raise mastodon_error(response, create=True, what="the reply")
@@ -281,16 +292,16 @@ class MastodonAdapter:
             )
         native_at = datetime.fromisoformat(cp["scheduled_at"]) if cp.get("scheduled_at") else None
         media_ids = [m for m in cp.get("media_ids", "").split(",") if m]
-        payload = self._payload(job.content.text, media_ids, native_at)
+        payload = self._payload(job.content.text, media_ids, native_at, language=self.language(job.account))
         try:
             response = await self._send(
                 job.account, "POST", "/api/v1/statuses", create=True, json=payload,
                 headers={"Idempotency-Key": cp.get("idempotency_key") or job.idempotency_key},
             )
         except PublishError as exc:
-            return Reconciliation(ReconcileStatus.UNKNOWN, detail=exc.message)
+            return Reconciliation.check_failed(exc)
         if response.status_code != 200:
-            return Reconciliation(ReconcileStatus.UNKNOWN, detail=mastodon_error(response, create=True).message)
+            return Reconciliation.check_failed(mastodon_error(response, create=True))
         body = response.json()
         if native_at is not None:
             return Reconciliation(ReconcileStatus.PUBLISHED, external_id=f"scheduled:{body['id']}",

@@ -291,6 +291,9 @@ class FakeMastodon(FakeServer):
                 return Response(422, {"error": "Validation failed: Media attachments are invalid"})
             if time.monotonic() < m["ready_at"]:
                 return Response(422, {"error": "Cannot attach files that have not finished processing. Try again in a moment!"})
+        language = p.get("language")
+        if language is not None and not re.fullmatch(r"[a-z]{2,3}", str(language)):  # ISO 639, as Mastodon validates
+            return Response(422, {"error": "Validation failed: Language is not a valid language"})
         reply_to = p.get("in_reply_to_id")
         if reply_to and not any(s["id"] == str(reply_to) for s in self.statuses):
             return Response(404, {"error": "Record not found"})
