@@ -70,4 +70,4 @@ def test_more_opens_the_week_scrolled_to_that_days_first_post(qtbot, window, run
     week = window.week
     assert week.first_day() <= day < week.first_day() + timedelta(days=7)
     first = week.chip_rect(ids[0])
-    assert first is not None and 0 <= first.top() and first.bottom() <= week.viewport().height()
+    assert first is not None and first.top() >= 0 and first.bottom() <= week.viewport().height()

@@ -10,21 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import (
-    QColor,
-    QContextMenuEvent,
-    QFontMetrics,
-    QKeyEvent,
-    QMouseEvent,
-    QPainter,
-    QPainterPath,
-    QPaintEvent,
-    QPixmap,
-)
-from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QMenu, QToolTip, QWidget
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPainterPath, QPalette, QPixmap
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QToolTip, QWidget
 
 from app.core.models import PostStatus
 from app.core.timeutil import utcnow
@@ -33,6 +23,9 @@ from app.store.views import PostView
 from app.ui import theme
 from app.ui.calendar.chips import tooltip_html
 from app.ui.calendar.timeline import bucket_by_day, local_wall, plan_moves, range_utc
+
+if TYPE_CHECKING:  # event types are set up by Qt when the first such event comes, not at start-up
+    from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QMouseEvent, QPaintEvent
 
 UNMOVABLE = {PostStatus.PUBLISHING: "is being published right now", PostStatus.CANCELLED: "was cancelled"}
 
@@ -66,6 +59,12 @@ class CalendarCanvas(QAbstractScrollArea):
 
     def __init__(self, tz: tzinfo, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # Our own viewport: wrapping Qt's default one makes PySide6 set up every QWidget subclass
+        # to find its type (about 40 ms, before the first paint).
+        viewport = QWidget()
+        viewport.setBackgroundRole(QPalette.ColorRole.Base)
+        viewport.setAutoFillBackground(True)
+        self.setViewport(viewport)
         self.tz = tz
         self.clock: Callable[[], datetime] = utcnow
         self.first_weekday = 0
@@ -82,9 +81,7 @@ class CalendarCanvas(QAbstractScrollArea):
         self.setMouseTracking(True)
         self.viewport().setMouseTracking(True)
         self.setFrameShape(QAbstractScrollArea.Shape.NoFrame)
-        from app.ui.calendar.thumbs import thumbnails
-
-        thumbnails().on_ready(self._pictures_ready)
+        self._pictures_asked = False
 
     def _pictures_ready(self) -> None:
         self.static_layer = None
@@ -99,6 +96,11 @@ class CalendarCanvas(QAbstractScrollArea):
         return range_utc(self.first_day(), self.DAYS, self.tz)
 
     def set_posts(self, posts: list[PostView]) -> None:
+        if not self._pictures_asked and any(p.media for p in posts):
+            from app.ui.calendar.thumbs import thumbnails  # loaded with the first post that has a picture
+
+            self._pictures_asked = True
+            thumbnails().on_ready(self._pictures_ready)
         self.posts = posts
         self.by_day = bucket_by_day(posts, self.tz)
         self.by_id = {p.id: p for p in posts}
@@ -379,6 +381,8 @@ class CalendarCanvas(QAbstractScrollArea):
             return super().contextMenuEvent(event)
         if hit not in self.selected:
             self.select([hit])
+        from PySide6.QtWidgets import QMenu
+
         menu = QMenu(self)
         menu.addAction("Edit…", lambda: self.repeats.edit(post))
         menu.addAction("Cancel…", lambda: self.repeats.cancel(post))

@@ -17,7 +17,6 @@ from app.core.models import PostStatus
 from app.engine.repeat import is_repeat, repeats_live
 from app.store.views import PostView
 from app.ui import icons, theme
-from app.ui.calendar.thumbs import paint_media
 from app.ui.calendar.timeline import first_words, local_wall
 
 CHIP_HEIGHT = 20
@@ -84,6 +83,8 @@ def paint_chip(
     right = rect.right() - 4
     if two_lines and post.media and rect.width() >= 96:
         # Room for the picture itself at the chip's right end, over both lines.
+        from app.ui.calendar.thumbs import paint_media  # with the first post that has a picture
+
         side = min(rect.height() - 6, 32.0)
         if paint_media(painter, QRectF(right - side, rect.top() + 3, side, side), post, text_color, picture=True):
             right -= side + 4
@@ -118,6 +119,8 @@ def paint_chip(
         icons.icon("globe", text_color).paint(painter, QRectF(x, glyph_y, ICON, ICON).toRect())
         x += ICON + 3
     if post.media and not two_lines and x + ICON < right:
+        from app.ui.calendar.thumbs import paint_media
+
         side = ICON - 2 if compact else ICON
         paint_media(painter, QRectF(x, rect.top() + (line_h - side) / 2, side, side), post, text_color, picture=False)
         x += side + 3

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen, QResizeEvent
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QWidget
 
 from app.store.views import PostView
@@ -19,6 +20,9 @@ from app.ui.calendar.timeline import (
     month_grid_start,
     range_utc,
 )
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QResizeEvent
 
 HEADER = 28
 DAY_LABEL = 24

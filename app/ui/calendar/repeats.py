@@ -12,51 +12,18 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtGui import QUndoStack
-from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
-
-from app.core.errors import OutpostError
 from app.engine.repeat import Repeat, repeats_live
 from app.store.views import PostView
 from app.ui.calendar.timeline import first_words, local_wall
-from app.ui.commands import _Command, run
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the dialogs and the engine load on first use, never before the first paint
+    from PySide6.QtGui import QUndoStack
+    from PySide6.QtWidgets import QMessageBox, QPushButton
+
     from app.engine.planner import Planner
     from app.engine.series import Scope, SeriesChange
 
 CHOICES = (("this", "Only this one"), ("following", "This and the following ones"), ("all", "All in the series"))
-
-
-class SeriesCommand(_Command):
-    """One change to a series (app.engine.series); undo puts its stored posts back."""
-
-    def __init__(self, planner: Planner, text: str, change: Callable[[], SeriesChange],
-                 on_error: Callable[[str], None]) -> None:
-        super().__init__(text)
-        self.planner = planner
-        self._change = change
-        self.on_error = on_error
-        self.result: SeriesChange | None = None
-
-    def apply(self) -> None:
-        try:
-            self.result = self._change()
-            self.failed = not self.result.changed
-        except OutpostError as exc:
-            self.result = None
-            self.failed = True
-            self.on_error(str(exc))
-
-    def undo(self) -> None:
-        if self.result is None:
-            return
-        from app.engine import series
-
-        try:
-            series.undo(self.planner, self.result)
-        except OutpostError as exc:
-            self.on_error(f"Cannot undo that: {exc}")
 
 
 class RepeatActions:
@@ -93,6 +60,7 @@ class RepeatActions:
 
         def chosen(scope: str) -> None:
             from app.engine import series
+            from app.ui.calendar.series_command import SeriesCommand
 
             command = SeriesCommand(self.planner, "Edit repeating post",
                                     lambda: series.prepare_edit(self.planner, post, series.Scope(scope)),
@@ -117,6 +85,8 @@ class RepeatActions:
 
     def offer_cancel(self, post_id: int) -> bool:
         """For the details panel's Cancel: True when `post_id` is a series' post and the question is open."""
+        from app.core.errors import OutpostError
+
         try:
             post = self.planner.post(post_id)
         except OutpostError:
@@ -144,6 +114,8 @@ class RepeatActions:
 
     def ask(self, post: PostView, title: str, lead: str, chosen: Callable[[str], None]) -> QMessageBox:
         """Ask which occurrences; `chosen("this" | "following" | "all")` runs after a click, never inside it."""
+        from PySide6.QtWidgets import QMessageBox
+
         from app.core.recurrence import Recurrence
 
         rule = Recurrence.from_dict(post.recurrence).describe() if post.recurrence else "Repeats"
@@ -170,6 +142,8 @@ class RepeatActions:
 
     def _run(self, text: str, change: Callable[[Scope], SeriesChange], scope: str, done: str) -> None:
         from app.engine.series import Scope
+        from app.ui.calendar.series_command import SeriesCommand
+        from app.ui.commands import run
 
         command = SeriesCommand(self.planner, text, lambda: change(Scope(scope)), self.window.show_error)
         if run(self.undo_stack, command):
@@ -187,7 +161,9 @@ def _cancelled(scope: str) -> str:
             "all": "Cancelled the series."}[scope]
 
 
-def _parent(window: Any) -> QWidget | None:
+def _parent(window: Any) -> Any:
+    from PySide6.QtWidgets import QWidget
+
     return window if isinstance(window, QWidget) else None
 
 
@@ -201,7 +177,7 @@ def actions_for(window: Any) -> RepeatActions:
     return actions
 
 
-def connect_repeats(window: Any, view: QWidget) -> None:
+def connect_repeats(window: Any, view: Any) -> None:
     """Let `view` (month, week or agenda) ask the series questions through `window`."""
     if hasattr(view, "repeats"):
         view.repeats = actions_for(window)
