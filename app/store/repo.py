@@ -22,7 +22,7 @@ from app.core.models import (
 from app.core.status import rollup
 from app.core.timeutil import as_utc
 from app.store.schema import Account, Attempt, Event, Post, Setting, Target
-from app.store.views import AccountView, AttemptView, EventView, PostView, TargetView
+from app.store.views import AccountView, AttemptView, EventView, PostView, TargetView, account_name
 
 # --- accounts -------------------------------------------------------------------------------
 
@@ -58,7 +58,7 @@ def account_info(a: Account) -> AccountInfo:
 
 
 def account_label(a: Account) -> str:
-    return f"{a.display_name or a.handle} · {Platform(a.platform).label}"
+    return account_name(a.display_name, a.handle, Platform(a.platform))
 
 
 # --- posts ----------------------------------------------------------------------------------

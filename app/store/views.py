@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from app.core.models import (
     AccountStatus,
@@ -14,6 +14,18 @@ from app.core.models import (
     TargetStatus,
 )
 from app.core.timeutil import iso_utc
+
+PROBLEM_TARGETS = frozenset({TargetStatus.FAILED, TargetStatus.MISSED, TargetStatus.NEEDS_REVIEW})
+_PROBLEM_WORDS = {TargetStatus.FAILED: "Failed", TargetStatus.MISSED: "Missed",
+                  TargetStatus.NEEDS_REVIEW: "Unclear"}
+
+
+def account_name(display_name: str, handle: str, platform: Platform) -> str:
+    """"Ana · Bluesky"; a name that only repeats the platform ("Sandbox · Sandbox") is said once."""
+    name = display_name or handle
+    if not name or name.casefold() == platform.label.casefold():
+        return platform.label
+    return f"{name} · {platform.label}"
 
 
 @dataclass(frozen=True)
@@ -30,7 +42,7 @@ class AccountView:
 
     @property
     def label(self) -> str:
-        return f"{self.display_name or self.handle} · {self.platform.label}"
+        return account_name(self.display_name, self.handle, self.platform)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -102,6 +114,25 @@ class PostView:
     def natively_scheduled(self) -> bool:
         return any(t.natively_scheduled for t in self.targets)
 
+    @property
+    def problem_targets(self) -> tuple[TargetView, ...]:
+        """The targets that failed, were missed or wait for a person's check."""
+        return tuple(t for t in self.targets if t.status in PROBLEM_TARGETS)
+
+    @property
+    def partly_published(self) -> bool:
+        """Out on some accounts, and failed, missed or unclear on another: it needs attention."""
+        return self.status is PostStatus.PARTIAL and bool(self.problem_targets)
+
+    @property
+    def attention_note(self) -> str:
+        """What went wrong where, in one line: "Failed on Mastodon (@me): server error"."""
+        parts = []
+        for t in self.problem_targets:
+            what = _PROBLEM_WORDS[t.status]
+            parts.append(f"{what} on {t.account_label}" + (f": {t.last_error}" if t.last_error else ""))
+        return "; ".join(parts)
+
     def to_json(self) -> dict[str, object]:
         return {
             "id": self.id,
@@ -114,6 +145,27 @@ class PostView:
             "recurrence": self.recurrence,
             "targets": [t.to_json() for t in self.targets],
         }
+
+
+def attention_counts(counts: dict[PostStatus, int], partly: list[PostView]) -> dict[PostStatus, int]:
+    """The counts people see (sidebar, status bar, `outpost status`): PARTIAL counts only posts with a
+    failed, missed or unclear target (`PostView.partly_published`), not one still being retried."""
+    shown = dict(counts)
+    shown[PostStatus.PARTIAL] = sum(1 for p in partly if p.partly_published)
+    return shown
+
+
+def account_problems(posts: list[PostView]) -> dict[int, str]:
+    """Each account's latest error among posts that need attention (the newest scheduled wins)."""
+    problems: dict[int, tuple[datetime, str]] = {}
+    for post in posts:
+        when = post.scheduled_at or datetime.min.replace(tzinfo=UTC)
+        for t in post.problem_targets:
+            text = t.last_error or ("Missed: it was not published in time" if t.status is TargetStatus.MISSED
+                                    else "Outpost could not tell whether it went out")
+            if t.account_id not in problems or when >= problems[t.account_id][0]:
+                problems[t.account_id] = (when, text)
+    return {account: text for account, (_when, text) in problems.items()}
 
 
 @dataclass(frozen=True)

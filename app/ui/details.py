@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import datetime, timedelta, tzinfo
 from html import escape
 
 from PySide6.QtCore import Qt, Signal
@@ -161,6 +161,13 @@ class DetailsPanel(QFrame):
             when.setText("Draft without a date")
         when.setWordWrap(True)
         self.body.addWidget(when)
+        if post.partly_published:
+            # Out on some accounts, not on others: say where it failed, first thing.
+            note = QLabel(f"Partly published. {post.attention_note}")
+            note.setProperty("role", "error")
+            note.setWordWrap(True)
+            note.setObjectName("attentionNote")
+            self.body.addWidget(note)
         if post.recurrence and Recurrence.from_dict(post.recurrence).repeats:
             self.body.addWidget(muted(Recurrence.from_dict(post.recurrence).describe()))
         text = QLabel(escape(post.text or post.title or "(no text)").replace("\n", "<br>"))
@@ -173,6 +180,16 @@ class DetailsPanel(QFrame):
         cl = QVBoxLayout(card)
         cl.setContentsMargins(12, 10, 12, 10)
         cl.addWidget(text)
+        for number, part in enumerate(post.thread, start=2):
+            # A thread's further parts, each under its number: the draft shows what will go out.
+            cl.addWidget(separator())
+            cl.addWidget(muted(f"Part {number} of {len(post.thread) + 1}"))
+            more = QLabel(escape(part or "(no text)").replace("\n", "<br>"))
+            more.setTextFormat(Qt.TextFormat.RichText)
+            more.setWordWrap(True)
+            more.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            more.setObjectName("threadPart")
+            cl.addWidget(more)
         if post.media:
             cl.addWidget(muted(f"{len(post.media)} attachment{'s' if len(post.media) > 1 else ''}: "
                                + ", ".join(m.source.rsplit('/', 1)[-1] for m in post.media)))
@@ -221,27 +238,37 @@ class DetailsPanel(QFrame):
         self.body.addWidget(section("Publishing history"))
         if not attempts:
             self.body.addWidget(muted("No attempts yet."))
-        for a in attempts[:30]:
-            self.body.addWidget(self._attempt_row(a))
+        tries: dict[int, int] = {}
+        numbered = []
+        for a in attempts:  # oldest first: the first try on each account is try 1
+            tries[a.target_id] = tries.get(a.target_id, 0) + 1
+            numbered.append((tries[a.target_id], a))
+        for number, a in numbered[:30]:
+            self.body.addWidget(self._attempt_row(a, number, len(post.targets) > 1))
         self.body.addStretch(1)
 
-    def _attempt_row(self, a: AttemptView) -> QWidget:
+    def _attempt_row(self, a: AttemptView, number: int, name_account: bool) -> QWidget:
         row = QWidget()
         rl = QGridLayout(row)
         rl.setContentsMargins(0, 2, 0, 4)
         rl.setHorizontalSpacing(8)
         rl.setVerticalSpacing(1)
-        when = local_wall(a.started_at, self.tz)
-        rl.addWidget(QLabel(f"{when:%d %b %H:%M:%S}"), 0, 0)
+        when = shown_minute(a)
+        heading = QLabel(f"Try {number} · {local_wall(when, self.tz):%d %b %H:%M}")
+        exact = local_wall(a.started_at, self.tz)
+        answered = f", answered {local_wall(a.finished_at, self.tz):%H:%M:%S.%f}"[:-3] if a.finished_at else ""
+        heading.setToolTip(f"Started {exact:%H:%M:%S.%f}"[:-3] + answered)
+        rl.addWidget(heading, 0, 0)
         label = {AttemptOutcome.SUCCEEDED: "Published", AttemptOutcome.FAILED: "Failed",
                  AttemptOutcome.UNKNOWN: "Unknown outcome", AttemptOutcome.IN_FLIGHT: "In progress"}[a.outcome]
         rl.addWidget(pill(label, _OUTCOME_COLORS[a.outcome]), 0, 2, Qt.AlignmentFlag.AlignRight)
-        detail = a.account_label
+        detail = a.account_label if name_account else ""
         if a.http_status:
             detail += f" · HTTP {a.http_status}"
         if a.duration_ms is not None:
             detail += f" · {a.duration_ms / 1000:.1f} s"
-        rl.addWidget(muted(detail), 1, 0, 1, 3)
+        if detail:
+            rl.addWidget(muted(detail.removeprefix(" · ")), 1, 0, 1, 3)
         if a.error:
             err = QLabel(a.error)
             err.setProperty("role", "error")
@@ -250,3 +277,13 @@ class DetailsPanel(QFrame):
             rl.addWidget(err, 2, 0, 1, 3)
         rl.setColumnStretch(1, 1)
         return row
+
+
+def shown_minute(a: AttemptView) -> datetime:
+    """The minute a try belongs to: when the platform answered, to the minute.
+
+    The publisher journals a try a moment before the due instant, so its start (21:23:59.9) is not
+    the minute people scheduled (21:24); the answer comes after it.
+    """
+    at = a.finished_at or a.started_at + timedelta(seconds=2)
+    return at.replace(second=0, microsecond=0)

@@ -77,7 +77,7 @@ class HealthBar(QStatusBar):
             self.state.setToolTip("")
         self.next.setText(describe_next(state, now, tz))
         parts = [f"{counts.get(PostStatus.SCHEDULED, 0)} scheduled"]
-        for status in (PostStatus.NEEDS_REVIEW, PostStatus.FAILED, PostStatus.MISSED):
+        for status in (PostStatus.NEEDS_REVIEW, PostStatus.FAILED, PostStatus.PARTIAL, PostStatus.MISSED):
             n = counts.get(status, 0)
             if n:
                 parts.append(f"<span style='color:{theme.status_color(status).name()}'>{n} "

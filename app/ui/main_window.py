@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 from app.core.errors import OutpostError
 from app.core.models import PostStatus
 from app.core.timeutil import local_zone_name, utcnow
-from app.store.views import PostView
+from app.store.views import PostView, account_problems, attention_counts
 from app.ui import icons
 from app.ui.calendar.canvas import CalendarCanvas
 from app.ui.calendar.month import MonthView
@@ -464,12 +464,20 @@ class MainWindow(QMainWindow):
                 self.header.title.setText("Activity")
             if not side:
                 return
+            counts = self.planner.counts()
+            # Posts out on some accounts but failed on another count under Needs attention, and
+            # their accounts' dots show the error (read only when there are any: two cheap counts).
+            partly = self.planner.posts(PostStatus.PARTIAL) if counts.get(PostStatus.PARTIAL) else []
+            troubled = list(partly)
+            for status in (PostStatus.FAILED, PostStatus.NEEDS_REVIEW):
+                if counts.get(status):
+                    troubled += self.planner.posts(status)
             accounts = self.planner.accounts()
-            self.sidebar.set_accounts(accounts)
+            self.sidebar.set_accounts(accounts, account_problems(troubled))
             if "agenda" in self._views:
                 self.agenda.set_accounts(accounts)
-            self.counts = self.planner.counts()
-            self.sidebar.set_counts(self.counts)
+            self.counts = attention_counts(counts, partly)
+            self.sidebar.set_counts(self.counts, partly)
             self.sidebar.set_drafts(self.planner.drafts())
             missed = self.planner.missed()
             if missed or self._banner is not None:

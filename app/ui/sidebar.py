@@ -17,14 +17,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.models import PostStatus
+from app.core.models import AccountStatus, PostStatus
 from app.store.views import AccountView, PostView
 from app.ui import icons, theme
 from app.ui.calendar.canvas import CalendarCanvas
 from app.ui.calendar.timeline import first_words
 from app.ui.widgets import button
 
-ATTENTION = (PostStatus.NEEDS_REVIEW, PostStatus.FAILED, PostStatus.MISSED)
+ATTENTION = (PostStatus.NEEDS_REVIEW, PostStatus.FAILED, PostStatus.PARTIAL, PostStatus.MISSED)
+ATTENTION_ICONS = ("alert", "close", "alert", "clock")
+PROBLEM_DOT = "#d64545"  # an account whose last post failed: red, whatever its connection
 
 
 def _dot_icon(platform_icon: QIcon, dot: str) -> QIcon:
@@ -126,6 +128,9 @@ class _Row(QFrame):
 
     def __init__(self, icon: QIcon, text: str, color: str = "") -> None:
         super().__init__()
+        self.detail = QLabel()  # e.g. which account failed, under the label
+        self.detail.setProperty("role", "muted")
+        self.detail.hide()
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setObjectName("sidebarRow")
         layout = QHBoxLayout(self)
@@ -137,8 +142,13 @@ class _Row(QFrame):
         self.count = QLabel("0")
         self.count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.color = color
+        words = QVBoxLayout()
+        words.setContentsMargins(0, 0, 0, 0)
+        words.setSpacing(0)
+        words.addWidget(self.text)
+        words.addWidget(self.detail)
         layout.addWidget(glyph)
-        layout.addWidget(self.text, 1)
+        layout.addLayout(words, 1)
         layout.addWidget(self.count)
 
     def set_count(self, n: int) -> None:
@@ -183,7 +193,7 @@ class Sidebar(QFrame):
         layout.addLayout(holder)
         layout.addWidget(self._section("Needs attention"))
         self.rows: dict[PostStatus, _Row] = {}
-        for status, icon_name in zip(ATTENTION, ("alert", "close", "clock"), strict=True):
+        for status, icon_name in zip(ATTENTION, ATTENTION_ICONS, strict=True):
             color = theme.status_color(status).name()
             row = _Row(icons.icon(icon_name, color), theme.STATUS_LABELS[status], color)
             row.clicked.connect(lambda s=status: self.statusFilterRequested.emit(s))
@@ -207,15 +217,20 @@ class Sidebar(QFrame):
         label.setProperty("section", True)
         return label
 
-    def set_accounts(self, accounts: list[AccountView]) -> None:
+    def set_accounts(self, accounts: list[AccountView], problems: dict[int, str] | None = None) -> None:
+        """`problems`: each account's latest error among posts that need attention (its dot turns red)."""
+        problems = problems or {}
         self.accounts.clear()
         names = [a.display_name or a.handle for a in accounts]
         for a, name in zip(accounts, names, strict=True):
-            # The same name on several platforms: say which is which.
-            label = f"{name} · {a.platform.label}" if names.count(name) > 1 else name
-            item = QListWidgetItem(_dot_icon(icons.platform_icon(a.platform), theme.ACCOUNT_DOTS[a.status]), label)
+            # The same name on several platforms: say which is which (a.label never repeats a word).
+            label = a.label if names.count(name) > 1 or not name else name
+            problem = problems.get(a.id, "")
+            dot = PROBLEM_DOT if problem and a.status is AccountStatus.ACTIVE else theme.ACCOUNT_DOTS[a.status]
+            item = QListWidgetItem(_dot_icon(icons.platform_icon(a.platform), dot), label)
+            item.setData(Qt.ItemDataRole.UserRole, a.id)
             state = {"active": "Connected", "needs_reconnect": "Needs reconnecting", "disabled": "Disabled"}[a.status.value]
-            item.setToolTip(f"{a.label}\n{state}")
+            item.setToolTip(f"{a.label}\n{state}" + (f"\nLast error: {problem}" if problem else ""))
             self.accounts.addItem(item)
         if not accounts:
             self.accounts.addItem(QListWidgetItem("No accounts yet"))
@@ -223,9 +238,19 @@ class Sidebar(QFrame):
         row_height = max(self.accounts.sizeHintForRow(0), 24)
         self.accounts.setFixedHeight(min(7, rows) * (row_height + 2) + 8)
 
-    def set_counts(self, counts: dict[PostStatus, int]) -> None:
+    def set_counts(self, counts: dict[PostStatus, int], partly: list[PostView] | None = None) -> None:
+        """`partly`: the partly published posts that need attention, to name the accounts they failed on."""
         for status, row in self.rows.items():
             row.set_count(counts.get(status, 0))
+        row = self.rows[PostStatus.PARTIAL]
+        failing = [p for p in (partly or []) if p.partly_published]
+        accounts = list(dict.fromkeys(t.account_label for p in failing for t in p.problem_targets))
+        row.detail.setText(("Failed on " + ", ".join(accounts[:2]) + ("…" if len(accounts) > 2 else ""))
+                           if accounts else "")
+        row.detail.setVisible(bool(accounts))
+        notes = "\n".join(f"“{first_words(p.text or p.title, 40)}”: {p.attention_note}" for p in failing[:8])
+        row.setToolTip("Out on some accounts, not on others. Show them in the agenda"
+                       + (f"\n\n{notes}" if notes else ""))
 
     def set_drafts(self, drafts: list[PostView]) -> None:
         self.drafts.set_drafts(drafts)

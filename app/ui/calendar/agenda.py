@@ -37,7 +37,7 @@ from app.ui.calendar.thumbs import paint_media, thumbnails
 from app.ui.calendar.timeline import first_words, local_wall, range_utc
 from app.ui.qt import timer
 
-ATTENTION = {PostStatus.FAILED, PostStatus.NEEDS_REVIEW, PostStatus.MISSED}
+ATTENTION = {PostStatus.FAILED, PostStatus.NEEDS_REVIEW, PostStatus.MISSED, PostStatus.PARTIAL}
 DAY_ROW = 34
 POST_ROW = 52
 SPAN_DAYS = 31
