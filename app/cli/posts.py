@@ -234,10 +234,18 @@ def _block(text: str, indent: int) -> str:
 
 
 def cmd_action(args: argparse.Namespace, data_dir: Path) -> int:
+    import sys
+
+    from app.cli.publishing import NOT_RUNNING, publish_now, publisher_pid
+
+    if args.action == "publish-now":
+        return publish_now(args.id, data_dir)  # by the running Outpost, or here when none runs
     with open_runtime(data_dir) as rt:
         action = {"cancel": rt.planner.cancel, "retry": rt.planner.retry,
-                  "publish-now": rt.planner.publish_now, "take-back": rt.planner.take_back}[args.action]
-        n = action(args.id)
+                  "take-back": rt.planner.take_back}[args.action]
+        n = action(args.id)  # the running Outpost, if any, hears of it at once (app/engine/changes.py)
         status = rt.planner.post(args.id).status.value
     print(f"Post {args.id}: {args.action.replace('-', ' ')} done for {n} account(s); now {status.replace('_', ' ')}.")
+    if args.action == "retry" and publisher_pid(data_dir) is None:
+        print(f"{NOT_RUNNING} Until then it waits.", file=sys.stderr)
     return 0

@@ -9,7 +9,9 @@ import asyncio
 import json
 import logging
 import os
+import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,10 +19,11 @@ from pathlib import Path
 from app.core.errors import OutpostError
 from app.core.models import Platform
 from app.core.timeutil import iso_utc, local_zone_name, utcnow
+from app.engine.changes import ChangeListener, Endpoint, tell_publisher
 from app.engine.logsetup import setup_logging
 from app.engine.planner import Planner
 from app.engine.publisher import Publisher, PublisherSettings
-from app.platforms.base import Adapter, AdapterContext, Secrets
+from app.platforms.base import Adapter, AdapterContext, Secrets, computer_language
 from app.platforms.registry import api_base_overrides, create_adapter
 from app.store import repo
 from app.store.backup import daily_backup_due, latest_backup, make_daily_backup, quick_check
@@ -28,11 +31,22 @@ from app.store.db import Database, DatabaseError
 from app.store.lock import DataDirLock, DataDirLocked
 from app.store.migrate import migrate
 from app.store.paths import backup_dir, db_path, location_warning, log_dir, poke_path, state_path
+from app.store.private import create_private_file, make_private_data_dir, make_private_dir, write_private_text
+from app.store.restore import MissingDatabase, missing_database
 
 log = logging.getLogger("outpost.runtime")
 
-__all__ = ["DataDirLocked", "Runtime"]
+__all__ = ["DataDirLocked", "DatabaseMissing", "Runtime"]
 
+
+class DatabaseMissing(DatabaseError):
+    """The database file is gone but a backup exists: never start empty without being asked."""
+
+    def __init__(self, missing: MissingDatabase) -> None:
+        super().__init__(missing.message())
+        self.missing = missing
+
+HANDOFF_AFTER_S = 0.2
 Listener = Callable[[str], None]
 NoticeListener = Callable[[str, str, str], None]
 
@@ -51,11 +65,15 @@ class Runtime:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self.context = AdapterContext(data_dir=data_dir, secrets=secrets, clock=clock,
-                                      api_base=api_base_overrides())
+                                      api_base=api_base_overrides(), post_language=self.post_language)
+        self._post_language: tuple[float, str] | None = None
         self.planner = Planner(db, self.adapter, clock, on_change=self._changed)
         self.publisher = Publisher(db, self.adapter, clock, settings, on_change=self._publisher_changed,
                                    notify=self._notice, on_wakeup=self._check_poke)
         self._poke_seen = self._poke_stamp()
+        self._listener: ChangeListener | None = None
+        self.publisher_told: Endpoint | None = None  # the publishing process this one last told of a change
+        self.database_problem: str | None = None  # set when the database file vanished or was replaced
         self.started = False
 
     # --- opening and closing -------------------------------------------------------------------
@@ -77,7 +95,7 @@ class Runtime:
         only edit posts open without it and poke the running publisher instead.
         """
         try:
-            data_dir.mkdir(parents=True, exist_ok=True)
+            make_private_data_dir(data_dir)
         except OSError as exc:
             raise OutpostError(f"Cannot create the data folder {data_dir}: {exc.strerror}. "
                                "Choose another folder with --data-dir.") from exc
@@ -85,6 +103,7 @@ class Runtime:
         if exclusive:
             lock.acquire()
         try:
+            _private_log_file(log_dir(data_dir))
             setup_logging(log_dir(data_dir), stderr=log_to_stderr)
             warning = location_warning(data_dir)
             if warning:
@@ -121,6 +140,14 @@ class Runtime:
             raise OutpostError("Only the process holding the data-folder lock may publish.")
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
+        listener = ChangeListener(self.data_dir, self._heard)
+        try:
+            await listener.start()  # before the first arming: a change made meanwhile is heard
+            self._listener = listener
+        except OSError as exc:
+            listener.close()
+            log.warning("cannot listen for changes from other Outpost commands (%s); they are noticed "
+                        "at the next wake-up instead", exc)
         await self.publisher.start()
         self.publisher.hand_off()
         self.started = True
@@ -128,11 +155,14 @@ class Runtime:
         if daily_backup_due(backup_dir(self.data_dir)):
             try:
                 await asyncio.to_thread(make_daily_backup, self.db.path, backup_dir(self.data_dir))
-            except (OSError, ValueError) as exc:
+            except (OSError, ValueError, sqlite3.Error) as exc:
                 log.warning("daily backup failed: %s", exc)
 
     async def stop(self) -> None:
         """Drain in-flight publishes, close adapters and the database, release the lock."""
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
         if self.started:
             await self.publisher.stop()
             self.started = False
@@ -147,6 +177,16 @@ class Runtime:
     def close(self) -> None:
         self.db.dispose()
         self.lock.release()
+
+    def post_language(self) -> str:
+        """The "post_language" setting (Settings > Language of posts), else the computer's language.
+        Read at most every 10 s: adapters ask once per record they write."""
+        now = time.monotonic()
+        if self._post_language is None or now - self._post_language[0] > 10:
+            with self.db.read() as s:
+                value = repo.get_setting(s, "post_language")
+            self._post_language = (now, value if isinstance(value, str) and value.strip() else computer_language())
+        return self._post_language[1]
 
     # --- adapters ------------------------------------------------------------------------------
 
@@ -172,11 +212,26 @@ class Runtime:
             return
         if kind == "posts" or kind == "accounts":
             if self.started:
-                self.publisher.hand_off()
-                self.publisher.rearm()
+                self._replan()
             else:
-                _poke(self.data_dir)
+                _poke(self.data_dir)  # the fallback, read at the publisher's next wake-up
+                self.publisher_told = tell_publisher(self.data_dir, kind) or self.publisher_told
         self._emit(kind)
+
+    def _heard(self, kinds: set[str]) -> None:
+        """Another process changed the store: re-plan at once and let the window refresh."""
+        if not self._database_still_there():
+            return
+        self._poke_seen = self._poke_stamp()  # this change is handled: the wake-up need not re-plan it
+        if self.started:
+            self._replan()
+        for kind in sorted(kinds):
+            self._emit(kind)
+
+    @property
+    def listening_port(self) -> int | None:
+        """The loopback port the change channel listens on (None when it does not)."""
+        return self._listener.port if self._listener is not None else None
 
     def _poke_stamp(self) -> int:
         try:
@@ -185,15 +240,49 @@ class Runtime:
             return 0
 
     def _check_poke(self) -> None:
-        """Another process (the CLI) changed posts: re-read the schedule. A stat(), no SQL."""
+        """Every timer wake-up: is the database still the file we opened, and did another process
+        (the CLI, its datagram lost) change posts? Two stat() calls, no SQL."""
+        if not self._database_still_there():
+            return
         stamp = self._poke_stamp()
         if stamp != self._poke_seen:
             self._poke_seen = stamp
+            self._replan()
+
+    def _replan(self) -> None:
+        """Posts changed: re-arm the one wake-up (one query), keep `outpost status`'s view of the next
+        wake-up true, and hand off what platforms schedule themselves."""
+        self.publisher.rearm()
+        self._write_state()
+        # Handing posts days ahead to a platform is never urgent: let a post due now claim the
+        # writer thread first.
+        if self._loop is not None:
+            self._loop.call_later(HANDOFF_AFTER_S, self.publisher.hand_off)
+        else:
             self.publisher.hand_off()
-            self.publisher.rearm()
+
+    def _database_still_there(self) -> bool:
+        """False once the database file was deleted or replaced under us: publishing then stops,
+        with one error logged and one notice, instead of failing on an empty file every cycle."""
+        if self.database_problem is not None:
+            return False
+        why = self.db.lost()
+        if why is None:
+            return True
+        what = "deleted" if why == "missing" else "replaced by another file"
+        self.database_problem = (
+            f"The database {self.db.path} was {what} while Outpost was running. Publishing has stopped, "
+            "so nothing goes out without a record. Quit Outpost and start it again: it offers the newest "
+            "backup (or `outpost restore-backup --latest`).")
+        log.error(self.database_problem)
+        self.publisher.pause()  # writes the state file through _publisher_changed
+        self._tell_listeners("error", "Outpost's database is gone", self.database_problem)
+        self._write_state()
+        return False
 
     def _publisher_changed(self, kind: str) -> None:
         if kind == "publisher":
+            self._database_still_there()  # a failing claim may be the first sign of a vanished file
             self._write_state()
         self._emit(kind)
 
@@ -204,12 +293,13 @@ class Runtime:
             "paused": state.paused,
             "next_wakeup": iso_utc(state.next_wakeup),
             "paused_platforms": {p.value: reason for p, reason in state.paused_platforms.items()},
+            "pid": os.getpid(),
         }
+        if self.database_problem:
+            data["database_problem"] = self.database_problem
         path = state_path(self.data_dir)
         try:
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(data), encoding="utf-8")
-            os.replace(tmp, path)
+            write_private_text(path, json.dumps(data))
         except OSError as exc:
             log.warning("could not write %s: %s", path.name, exc)
 
@@ -221,6 +311,11 @@ class Runtime:
                 log.exception("a listener failed")
 
     def _notice(self, level: str, title: str, message: str) -> None:
+        if level == "error" and not self._database_still_there():
+            return  # the vanished database explains this error; that notice was given once
+        self._tell_listeners(level, title, message)
+
+    def _tell_listeners(self, level: str, title: str, message: str) -> None:
         for listener in list(self._notice_listeners):
             try:
                 listener(level, title, message)
@@ -230,6 +325,9 @@ class Runtime:
 
 def _open_database(data_dir: Path) -> Database:
     path = db_path(data_dir)
+    missing = missing_database(data_dir)
+    if missing is not None:
+        raise DatabaseMissing(missing)
     if path.exists():
         verdict = quick_check(path)
         if verdict != "ok":
@@ -250,8 +348,20 @@ def _open_database(data_dir: Path) -> Database:
     return db
 
 
+def _private_log_file(folder: Path) -> None:
+    """The log folder 0700 and the log file 0600 before the handler appends to it."""
+    try:
+        make_private_dir(folder)
+        create_private_file(folder / "outpost.log")
+    except OSError:
+        pass  # setup_logging says what is wrong with the folder
+
+
 def _poke(data_dir: Path) -> None:
     try:
-        poke_path(data_dir).touch()
+        path = poke_path(data_dir)
+        if not path.exists():
+            create_private_file(path)
+        os.utime(path)
     except OSError as exc:
         log.warning("could not tell a running publisher about the change: %s", exc)

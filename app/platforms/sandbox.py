@@ -32,6 +32,7 @@ from app.platforms.base import (
     Reconciliation,
     StepJournal,
 )
+from app.store.private import PRIVATE_FILE, make_private_dir, write_private_text
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 FEED_DELAY_S = 0.2
@@ -79,7 +80,8 @@ class SandboxAdapter:
 
     def _write_item(self, job: PublishJob) -> dict[str, Any]:
         folder = self.account_dir(job.account)
-        folder.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.root)
+        make_private_dir(folder)
         item_id = f"sbx-{job.idempotency_key[:16]}"
         url = (self.root / "feed.html").as_uri() + f"#{item_id}"
         now = self.context.clock()
@@ -100,7 +102,10 @@ class SandboxAdapter:
         }
         path = folder / f"{job.idempotency_key}.json"
         tmp = path.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, PRIVATE_FILE)  # owner-only whatever the umask
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(item, fh, ensure_ascii=False, indent=1)
             fh.flush()
             os.fsync(fh.fileno())
@@ -140,11 +145,9 @@ class SandboxAdapter:
             except (OSError, ValueError):
                 continue
         items.sort(key=lambda i: i.get("published_at", ""), reverse=True)
-        self.root.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.root)
         feed = self.root / "feed.html"
-        tmp = feed.with_suffix(".tmp")
-        tmp.write_text(_render_feed(items), encoding="utf-8")
-        os.replace(tmp, feed)
+        write_private_text(feed, _render_feed(items))
         return feed
 
     async def aclose(self) -> None:

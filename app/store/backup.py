@@ -6,6 +6,8 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from app.store.private import create_private_file, make_private_dir
+
 KEEP_DAILY = 7
 
 
@@ -22,6 +24,7 @@ def copy_verified(source: Path, target: Path, partial: Path) -> None:
     partial.unlink(missing_ok=True)
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=5)
     try:
+        create_private_file(partial)  # owner-only from the start; the copy keeps the mode when moved
         dst = sqlite3.connect(partial)
         try:
             src.backup(dst)
@@ -39,7 +42,7 @@ def copy_verified(source: Path, target: Path, partial: Path) -> None:
 
 def backup_database(source: Path, target_dir: Path, label: str) -> Path:
     """Write a verified copy of `source` into `target_dir`; returns its path."""
-    target_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(target_dir)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     final = target_dir / f"outpost-{label}-{stamp}.sqlite3"
     copy_verified(source, final, final.with_suffix(".partial"))
@@ -77,3 +80,5 @@ def quick_check(path: Path) -> str:
             conn.close()
     except sqlite3.DatabaseError as exc:
         return str(exc)
+    except UnicodeDecodeError:  # SQLite quoted damaged bytes (a scribbled schema) in its message
+        return "the database schema is damaged"

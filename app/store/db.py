@@ -7,6 +7,7 @@ a read-then-write never fails at once with SQLITE_BUSY (S3), NullPool for a file
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,8 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from app.core.errors import OutpostError
+from app.store.private import create_private_file, tighten
 
 BUSY_TIMEOUT_MS = 5000
+SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
 class DatabaseError(OutpostError):
@@ -27,20 +30,37 @@ class DatabaseError(OutpostError):
 
 
 class Database:
+    """One SQLite file. A missing file is created here, owner-only (SQLite gives its -wal and -shm
+    the same mode); every later connection opens it read-write without creating: a database deleted
+    under a running Outpost fails loudly instead of coming back empty."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self.statements = 0  # every SQL statement sent; bench/idle.py reads it
-        self.engine: Engine = create_engine(
-            f"sqlite:///{path}",
-            poolclass=NullPool,
-            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-        )
+        if not path.exists():
+            create_private_file(path)  # an empty file is an empty SQLite database
+        for suffix in ("", *SIDE_FILES):
+            tighten(Path(f"{path}{suffix}"))
+        self.identity = file_identity(path)
+        self._uri = path.absolute().as_uri() + "?mode=rw"
+        self.engine: Engine = create_engine(f"sqlite:///{path}", poolclass=NullPool, creator=self._connect)
         event.listen(self.engine, "connect", _on_connect)
         event.listen(self.engine, "begin", _on_begin)
         event.listen(self.engine, "before_cursor_execute", self._count)
         self._writer = self.engine.execution_options(outpost_immediate=True)
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(self._writer, expire_on_commit=False)
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self._uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+
+    def lost(self) -> str | None:
+        """Why the file opened at start is no longer at its path ("missing", "replaced"), else None.
+        One stat(), no SQL: the publisher's wake-ups call it."""
+        now = file_identity(self.path)
+        if now == self.identity:
+            return None
+        return "missing" if now is None else "replaced"
 
     def _count(self, *_args: Any) -> None:
         self.statements += 1
@@ -58,8 +78,7 @@ class Database:
             yield session
 
     def raw_connection(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
-        return conn
+        return sqlite3.connect(self._uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
 
     def pragmas(self) -> dict[str, object]:
         with self.engine.connect() as conn:
@@ -70,6 +89,15 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at `path`, or None when there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:

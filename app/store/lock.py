@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
 from app.core.errors import OutpostError
+from app.store.private import PRIVATE_FILE, tighten, write_private_text
 
 LOCK_NAME = "outpost.lock"
 
@@ -19,7 +21,7 @@ class DataDirLocked(OutpostError):
 class DataDirLock:
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / LOCK_NAME
-        self._lock = FileLock(str(self.path), timeout=0)
+        self._lock = FileLock(str(self.path), timeout=0, mode=PRIVATE_FILE)
 
     def acquire(self) -> None:
         try:
@@ -34,11 +36,9 @@ class DataDirLock:
                 f"Outpost cannot write to its data folder {self.path.parent} ({exc.strerror or exc}). "
                 "Make it writable (or free some space), or use another --data-dir."
             ) from None
-        try:
-            info = self.path.with_suffix(".pid")
-            info.write_text(str(os.getpid()), encoding="utf-8")
-        except OSError:
-            pass
+        tighten(self.path)
+        with contextlib.suppress(OSError):
+            write_private_text(self.path.with_suffix(".pid"), str(os.getpid()))
 
     def release(self) -> None:
         if self._lock.is_locked:

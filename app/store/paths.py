@@ -29,6 +29,11 @@ def poke_path(data_dir: Path) -> Path:
     return data_dir / "schedule-changed"
 
 
+def endpoint_path(data_dir: Path) -> Path:
+    """Where the publishing process says how to reach it: its pid, loopback port and a secret token."""
+    return data_dir / "publisher-endpoint.json"
+
+
 def state_path(data_dir: Path) -> Path:
     """The running publisher's state (paused platforms, next wake-up) for `outpost status`."""
     return data_dir / "publisher-state.json"

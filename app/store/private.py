@@ -1,0 +1,90 @@
+"""Files only their owner may read: the data folder 0700, everything Outpost writes in it 0600.
+
+Posts, account names and logs are nobody else's business on a shared computer. The modes are
+set explicitly (not left to the umask), and folders made before this rule are tightened on open.
+Windows has no POSIX modes: there the user profile's ACLs already keep the data private.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+POSIX = sys.platform != "win32"
+
+
+def make_private_dir(path: Path) -> None:
+    """Create `path` (and its parents) if needed; the folder itself ends up 0700."""
+    path.mkdir(parents=True, exist_ok=True)
+    tighten(path, PRIVATE_DIR)
+
+
+def tighten(path: Path, mode: int = PRIVATE_FILE) -> None:
+    """chmod `path` to `mode` if it exists and is more open; never follows a symlink's target."""
+    if not POSIX:
+        return
+    try:
+        st = path.lstat()
+    except OSError:
+        return
+    if os.path.islink(path) or (st.st_mode & 0o777) == mode:
+        return
+    with contextlib.suppress(OSError):  # a file another user owns is their business, not a reason to stop
+        os.chmod(path, mode)
+
+
+def create_private_file(path: Path) -> None:
+    """Make sure `path` exists as an owner-only file (an existing one is tightened, not emptied)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), PRIVATE_FILE)
+    try:
+        if POSIX:
+            os.fchmod(fd, PRIVATE_FILE)
+    finally:
+        os.close(fd)
+
+
+def write_private_text(path: Path, text: str) -> None:
+    """Replace `path` atomically with `text`, owner-only from the first byte."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), PRIVATE_FILE)
+    try:
+        if POSIX:
+            os.fchmod(fd, PRIVATE_FILE)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fd = -1
+            fh.write(text)
+    finally:
+        if fd != -1:
+            os.close(fd)
+    os.replace(tmp, path)
+
+
+def make_private_data_dir(root: Path) -> None:
+    """Create the data folder 0700. One made by an older version (group or world could enter it) has
+    everything in it tightened once; after that, opening costs one stat()."""
+    existed = root.exists()
+    root.mkdir(parents=True, exist_ok=True)
+    if not POSIX:
+        return
+    if existed and (root.stat().st_mode & 0o077):
+        tighten_tree(root)
+    tighten(root, PRIVATE_DIR)
+
+
+def tighten_tree(root: Path) -> None:
+    """Folders 0700 and files 0600 under `root` (the data folder of an older version)."""
+    if not POSIX:
+        return
+    try:
+        walk = list(os.walk(root))
+    except OSError:
+        return
+    for folder, dirs, files in walk:
+        for name in dirs:
+            tighten(Path(folder, name), PRIVATE_DIR)
+        for name in files:
+            tighten(Path(folder, name), PRIVATE_FILE)
