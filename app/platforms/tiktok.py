@@ -118,6 +118,17 @@ def tiktok_error(response: httpx.Response, *, create: bool, what: str = "the vid
                         http_status=status, code=code or f"http_{status}")
 
 
+# The Content-Type values TikTok's upload takes (Content Posting API reference, "Upload": video/mp4,
+# video/quicktime, video/webm), and other names the same containers go by on a computer.
+UPLOAD_TYPES = {"video/mp4": "video/mp4", "video/x-m4v": "video/mp4", "video/m4v": "video/mp4",
+                "video/quicktime": "video/quicktime", "video/webm": "video/webm"}
+
+
+def upload_type(mime: str) -> str | None:
+    """The Content-Type to upload this video with, or None when TikTok does not take it."""
+    return UPLOAD_TYPES.get(mime.lower())
+
+
 class TikTokAdapter:
     platform = Platform.TIKTOK
     chunk_size = 10 * MB  # TikTok takes 5-64 MB chunks; the last one carries the remainder
@@ -138,6 +149,10 @@ class TikTokAdapter:
         problems = validate_content(content, self.rules(account))
         for message in local_media_problems([m.source for m in content.media]):
             problems.append(Problem("media", message, platform=self.platform, account_id=account.id))
+        for item in content.media:
+            if item.mime_type and not item.is_url and upload_type(item.mime_type) is None:
+                problems.append(Problem("media", f"The video is a {item.mime_type} file; TikTok takes MP4, MOV or "
+                                        "WebM. Convert it to MP4.", platform=self.platform, account_id=account.id))
         if not account.settings.get("audited"):
             problems.append(Problem("account", "TikTok will keep this video private (only you can see it) until your "
                                     "TikTok app passes TikTok's audit.", Severity.WARNING, account_id=account.id,
@@ -251,8 +266,12 @@ class TikTokAdapter:
         account = job.account
         if len(job.content.media) != 1:
             raise PublishError(ErrorKind.PERMANENT, "TikTok posts need exactly one video.", code="needs_video")
-        data, _mime, _name = await load_media(self._client, job.content.media[0].source,
-                                              job.content.media[0].mime_type)
+        data, raw_mime, _name = await load_media(self._client, job.content.media[0].source,
+                                                 job.content.media[0].mime_type)
+        mime = upload_type(raw_mime)
+        if mime is None:
+            raise PublishError(ErrorKind.PERMANENT, f"The video is a {raw_mime} file; TikTok takes MP4, MOV or WebM. "
+                               "Convert it to MP4.", code="media_type")
         chunk, count = self.plan_chunks(len(data))
         source = {"source": "FILE_UPLOAD", "video_size": len(data), "chunk_size": chunk, "total_chunk_count": count}
         notes: tuple[str, ...] = ()
@@ -278,7 +297,7 @@ class TikTokAdapter:
             piece = data[first:last + 1]
             try:
                 response = await self._client.put(upload_url, content=piece, headers={
-                    "Content-Type": "video/mp4", "Content-Range": f"bytes {first}-{last}/{len(data)}"})
+                    "Content-Type": mime, "Content-Range": f"bytes {first}-{last}/{len(data)}"})
             except httpx.HTTPError as exc:
                 # Only the last byte can complete the post: an earlier chunk that failed left nothing behind.
                 raise classify(exc, request_sent_for_create=index == count - 1, platform="TikTok") from None
@@ -340,7 +359,7 @@ class TikTokAdapter:
             try:
                 data = await self._status(job.account, publish_id)
             except PublishError as exc:
-                return Reconciliation(ReconcileStatus.UNKNOWN, detail=exc.message)
+                return Reconciliation.check_failed(exc)
             status = str(data.get("status") or "")
             if status in _DONE:
                 post_id = self._post_id(data) or publish_id

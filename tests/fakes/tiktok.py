@@ -238,7 +238,8 @@ class FakeTikTok(FakeServer):
         is_last = index == p["chunks"] - 1
         expected_last = total - 1 if is_last else first + p["chunk_size"] - 1
         if total != p["video_size"] or first != p["received"] or last != expected_last \
-                or len(request.body) != last - first + 1 or request.headers.get("content-type") != "video/mp4":
+                or len(request.body) != last - first + 1 \
+                or request.headers.get("content-type") not in ("video/mp4", "video/quicktime", "video/webm"):
             return Response(400, {"error": "Content-Range does not match the chunk plan"})
         p["data"] += request.body
         p["received"] = last + 1

@@ -239,3 +239,10 @@ async def test_revoking_disconnects_the_app(tiktok_fake) -> None:
     assert await revoke(values, api_base=tiktok_fake.url, tuning=FAST)
     assert values["access_token"] not in tiktok_fake.tokens and not tiktok_fake.refresh_tokens
     assert not await revoke(values, api_base=tiktok_fake.url, tuning=FAST)  # already gone
+
+
+def test_a_video_type_tiktok_does_not_take_is_refused_while_composing(adapter, account, tmp_path) -> None:
+    mkv = tmp_path / "clip.mkv"
+    mkv.write_bytes(b"\x1a\x45\xdf\xa3" + b"\0" * 100)
+    content = PostContent("clip", media=(MediaItem(str(mkv), kind=MediaKind.VIDEO, mime_type="video/x-matroska"),))
+    assert any("MP4, MOV or WebM" in p.message for p in adapter.validate(content, account))
