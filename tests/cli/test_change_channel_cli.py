@@ -211,3 +211,37 @@ def test_start_empty_is_a_choice_not_a_silent_default(cli: Cli) -> None:
     assert started.returncode == 0, started.stderr
     listed = cli("post", "list")
     assert listed.returncode == 0 and "No posts." in listed.stdout
+
+
+def test_import_undo_import_and_removing_an_account_re_plan_outpost_run(cli: Cli, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert cli("accounts", "add", "sandbox", "--name", "Second").returncode == 0
+    r = run()  # nothing scheduled
+    later = (utcnow() + timedelta(hours=2)).isoformat(timespec="seconds")
+    sheet = tmp_path / "posts.csv"
+    sheet.write_text(f"Text,Date,Account\nfirst,{later},sandbox\nsecond,{later},sandbox\n", encoding="utf-8")
+    imported = cli("import", str(sheet), "--json")
+    assert imported.returncode == 0, imported.stderr
+    batch = json.loads(imported.stdout)["batch_id"]
+    _until(lambda: _state(cli.data_dir).get("next_wakeup") is not None, 5, "run armed for the imported posts")
+    assert cli("undo-import", str(batch)).returncode == 0
+    _until(lambda: _state(cli.data_dir).get("next_wakeup") is None, 5, "run disarmed after the undo")
+
+    _add_to = cli("post", "add", "--account", "second", "--text", "on the second account", "--at", later)
+    assert _add_to.returncode == 0, _add_to.stderr
+    _until(lambda: _state(cli.data_dir).get("next_wakeup") is not None, 5, "run armed for the second account")
+    assert cli("accounts", "remove", "second").returncode == 0
+    _until(lambda: _state(cli.data_dir).get("next_wakeup") is None, 5, "run disarmed after the account left")
+    assert r.stop() == 0
+
+
+def test_publish_now_that_fails_says_so_and_retry_with_nobody_running_says_it_waits(cli: Cli) -> None:
+    assert cli("accounts", "add", "sandbox", "--name", "Refusing", "--fail", "permanent").returncode == 0
+    result = cli("post", "add", "--account", "refusing", "--text", "refused", "--draft", "--json")
+    post = int(json.loads(result.stdout)["id"])
+    tried = cli("post", "publish-now", str(post))
+    assert tried.returncode == 1
+    assert f"Post {post} on " in tried.stderr and "failed" in tried.stderr  # what happened, not "done"
+    assert _published(cli.data_dir) == []
+    retried = cli("post", "retry", str(post))
+    assert retried.returncode == 0, retried.stderr
+    assert "No Outpost is running: start it or run `outpost run`." in retried.stderr
