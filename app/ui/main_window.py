@@ -45,6 +45,7 @@ from app.ui.calendar.month import MonthView
 from app.ui.calendar.timeline import local_wall
 from app.ui.header import HeaderBar
 from app.ui.health import HealthBar
+from app.ui.keys import CalendarKeys
 from app.ui.qt import timer
 from app.ui.settings import flag, window_settings
 from app.ui.sidebar import Sidebar
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setAcceptDrops(True)
         self.setMinimumSize(QSize(1000, 660))
+        self.keys = CalendarKeys(self)
         self._build()
         self._build_actions()
         from app.ui.menus import install_menus
@@ -217,6 +219,7 @@ class MainWindow(QMainWindow):
 
         connect_repeats(self, view)
         if isinstance(view, CalendarCanvas):
+            view.installEventFilter(self.keys)  # Enter, Esc, Alt+arrows (app/ui/keys.py)
             view.go_today()
             view.moveRequested.connect(self.move_posts)
             view.duplicateRequested.connect(self.offer_duplicate)
@@ -291,6 +294,7 @@ class MainWindow(QMainWindow):
             panel.takeBackRequested.connect(self.confirm_take_back)
             panel.closeRequested.connect(lambda: self._selection_changed([]))
             panel.hide()
+            panel.installEventFilter(self.keys)  # Esc closes it
             self.split.addWidget(panel)
             self.split.setStretchFactor(2, 0)
             self.split.setCollapsible(2, False)
@@ -339,6 +343,7 @@ class MainWindow(QMainWindow):
         view.addAction(self._action("Today", "", self.go_today, "today"))
         for action in (self.undo_action, self.redo_action):
             self.addAction(action)
+        self.undo.indexChanged.connect(self.toast.undo_moved)
         file_menu.aboutToShow.connect(self._sync_autostart)
 
     def _sync_autostart(self) -> None:
@@ -572,7 +577,8 @@ class MainWindow(QMainWindow):
         first = next(iter(moves.values()))
         when = local_wall(first, self.tz).strftime("%a %d %b, %H:%M") if first else "the drafts"
         label = f"Moved {n} posts" if n > 1 else "Moved to"
-        self.toast.show_message(f"{label} {when}" if n == 1 else f"{label}.", action="Undo", callback=self.undo.undo)
+        self.toast.show_message(f"{label} {when}" if n == 1 else f"{label}.", action="Undo", callback=self.undo.undo,
+                                undo_index=self.undo.index())
         self.reload()
         return True
 
@@ -594,7 +600,7 @@ class MainWindow(QMainWindow):
         if not run(self.undo, command):
             return None
         self.toast.show_message("Copied as a new post." if at else "Copied as a draft: find it in the sidebar.",
-                                action="Undo", callback=self.undo.undo)
+                                action="Undo", callback=self.undo.undo, undo_index=self.undo.index())
         self.reload()
         return command.new_id
 
@@ -603,7 +609,8 @@ class MainWindow(QMainWindow):
 
         if run(self.undo, DeleteCommand(self.planner, post_id, self.show_error)):
             self.selected_id = None
-            self.toast.show_message("Post deleted.", action="Undo", callback=self.undo.undo)
+            self.toast.show_message("Post deleted.", action="Undo", callback=self.undo.undo,
+                                    undo_index=self.undo.index())
             self.reload()
 
     def confirm_delete(self, post_id: int) -> QMessageBox:

@@ -36,11 +36,14 @@ class Toast(QFrame):
         self.close_button.clicked.connect(self.hide)
         self.action.clicked.connect(self._run_action)
         self._callback: Callable[[], None] | None = None
+        self.undo_index = -1
         host.installEventFilter(self)
         self.hide()
 
     def show_message(self, text: str, *, kind: str = "info", action: str = "",
-                     callback: Callable[[], None] | None = None, msec: int = 6000) -> None:
+                     callback: Callable[[], None] | None = None, msec: int = 6000, undo_index: int = -1) -> None:
+        """`undo_index`: the undo stack's index this message describes; it goes when the stack moves."""
+        self.undo_index = undo_index
         self.setProperty("kind", kind)
         self.style().unpolish(self)
         self.style().polish(self)
@@ -52,6 +55,13 @@ class Toast(QFrame):
         self.show()
         self.raise_()
         self._timer.start(msec)
+
+    def undo_moved(self, index: int) -> None:
+        """Ctrl+Z or Ctrl+Shift+Z: a "Moved… Undo" offer that no longer holds goes away."""
+        if self.undo_index >= 0 and index != self.undo_index:
+            self.undo_index = -1
+            self._callback = None
+            self.hide()
 
     @property
     def text(self) -> str:

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 
 from app.core.models import Platform, PostSpec, PostStatus
 from app.core.timeutil import utcnow
+from app.ui.calendar.timeline import local_wall
 from tests.ui.conftest import ZONE, make_post
 
 
@@ -154,3 +155,127 @@ def test_the_partly_published_filter_looks_back_like_the_other_problems(qtbot, w
     assert window.sidebar.rows[PostStatus.PARTIAL].count.text() == "1"
     window.sidebar.rows[PostStatus.PARTIAL].clicked.emit()
     assert [p.id for p in window.agenda.posts] == [post_id]
+
+
+def test_a_post_added_from_the_command_line_shows_at_once_in_the_tray_and_the_status_bar(qloop, qtbot, window,
+                                                                                         runtime, monkeypatch) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from app.ui.tray import Tray
+
+    when = (utcnow() + timedelta(hours=3)).replace(second=0, microsecond=0)
+    wall = local_wall(when, window.tz).strftime("%H:%M")
+
+    async def scenario() -> None:
+        await runtime.start()
+        try:
+            tray = Tray(window, runtime)
+            monkeypatch.setattr(tray, "showMessage", lambda *_a: None)
+            window._tick.stop()  # no periodic refresh to lean on: the change itself must arrive
+            assert "No post scheduled" in tray.toolTip()
+            cli = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "app", "--data-dir", str(runtime.data_dir), "post", "add",
+                "--account", "sandbox", "--at", when.isoformat(), "--text", "from the terminal",
+                cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            _out, err = await cli.communicate()
+            assert cli.returncode == 0, err.decode()
+            await _until(lambda: "from the terminal" in tray.toolTip(), timeout=15)
+            assert wall in tray.toolTip()
+            await _until(lambda: wall in window.health.next.text(), timeout=15)
+            tray.rebuild_menu()
+            assert tray.menu.actions()[0].text() == f"Next post {wall}: from the terminal" or \
+                tray.menu.actions()[0].text().endswith(f"{wall}: from the terminal")
+            tray.hide()
+        finally:
+            await runtime.stop()
+
+    qloop.run_until_complete(scenario())
+
+
+def test_the_undo_offer_goes_away_after_ctrl_z(qtbot, window, runtime) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    post_id = make_post(runtime, utcnow() + timedelta(days=3), "moved then undone")
+    before = runtime.planner.post(post_id).scheduled_at
+    assert before is not None
+    assert window.move_posts({post_id: before + timedelta(days=1)})
+    assert window.toast.isVisible() and window.toast.text.startswith("Moved to")
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert runtime.planner.post(post_id).scheduled_at == before
+    assert not window.toast.isVisible()  # "Moved… Undo" no longer holds
+    window.delete(post_id)
+    assert window.toast.text == "Post deleted."
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert runtime.planner.post(post_id).text == "moved then undone"
+    assert not window.toast.isVisible()
+    window.toast.show_message("Saved.")  # a message that is not an undo offer stays its time
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.toast.isVisible()
+
+
+def _focus(qtbot, window, widget) -> None:  # type: ignore[no-untyped-def]
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    widget.setFocus()
+
+
+def test_enter_on_a_day_starts_a_post_there_and_esc_closes_the_details(qtbot, window, runtime) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from tests.ui.conftest import local_today
+
+    window.set_view("month")
+    month = window.month
+    day = local_today() + timedelta(days=5)
+    month.set_cursor(day)
+    _focus(qtbot, window, month)
+    QTest.keyClick(month, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(window.editors))
+    editor = window.editors[-1]
+    when = editor.schedule.instant()
+    assert when is not None and local_wall(when, window.tz).date() == day
+    editor.done(0)
+    post_id = make_post(runtime, utcnow() + timedelta(days=2), "details open")
+    window._selection_changed([post_id])
+    assert window.details.isVisible()
+    _focus(qtbot, window, month)
+    QTest.keyClick(month, Qt.Key.Key_Escape)
+    assert window.details.isHidden()
+
+
+def test_alt_arrows_move_the_selected_post_a_day_and_ctrl_z_puts_it_back(qtbot, window, runtime) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from tests.ui.conftest import at_local, local_today
+
+    day = local_today() + timedelta(days=3)
+    post_id = make_post(runtime, at_local(day, 9, 30), "moved with the keyboard")
+    window.set_view("month")
+    month = window.month
+    month.set_cursor(day)
+    window.reload()
+    month.select([post_id])
+    _focus(qtbot, window, month)
+    QTest.keyClick(month, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+    assert runtime.planner.post(post_id).scheduled_at == at_local(day + timedelta(days=1), 9, 30)
+    assert month.cursor_day == day + timedelta(days=1)  # the cursor follows the post
+    QTest.keyClick(month, Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier)
+    assert runtime.planner.post(post_id).scheduled_at == at_local(day + timedelta(days=8), 9, 30)
+    window.set_view("week")
+    week = window.week
+    week.set_cursor(day + timedelta(days=8))
+    window.reload()
+    week.select([post_id])
+    _focus(qtbot, window, week)
+    QTest.keyClick(week, Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier)
+    assert runtime.planner.post(post_id).scheduled_at == at_local(day + timedelta(days=8), 9, 15)
+    for _ in range(3):
+        QTest.keyClick(week, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert runtime.planner.post(post_id).scheduled_at == at_local(day, 9, 30)
