@@ -66,7 +66,7 @@ async def account_from_token(
     async with create_client(tuning or Tuning(), base_url=api_base.rstrip("/")) as client:
         me = await _get(client, f"/{VERSION}/me", "checking the token", token, fields="id,name")
         accounts = await _get(client, f"/{VERSION}/me/accounts", "listing your Pages", token,
-                              fields="id,name,access_token,tasks")
+                              fields="id,name,access_token")  # the SDK's Page fields (no `tasks`)
     pages = [p for p in accounts.get("data") or [] if p.get("access_token")]
     if pages:
         chosen = _pick(pages, page)

@@ -150,9 +150,9 @@ class FakeFacebook(FakeServer):
             return Response(200, {"data": []})  # a Page token lists no Pages
         if token not in self.user_tokens or self.user_tokens[token] < time.time():
             return graph_error("Invalid OAuth access token - Cannot parse access token", 190)
-        return Response(200, {"data": [{"id": self.page_id, "name": self.page_name,
-                                        "access_token": self.issue_page_token(),
-                                        "tasks": ["ADVERTISE", "ANALYZE", "CREATE_CONTENT", "MODERATE", "MANAGE"]}]})
+        page = {"id": self.page_id, "name": self.page_name, "access_token": self.issue_page_token()}
+        fields = set((request.arg("fields") or "id,name").split(","))  # Graph answers the fields asked for
+        return Response(200, {"data": [{k: v for k, v in page.items() if k in fields | {"id"}}]})
 
     def authorize(self, request: Request) -> Response:
         q = {k: v[0] for k, v in request.query.items()}

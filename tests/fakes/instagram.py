@@ -131,7 +131,8 @@ class FakeInstagram(FakeServer):
         self.route("GET", "/access_token", self.exchange_long_lived)
 
     def me(self, request: Request) -> Response:
-        return self._authed(request) or Response(200, {"id": "app-scoped-1", "user_id": self.user_id,
+        # IGUserForIGOnlyAPI types user_id as an int (facebook-business _field_types), unlike the string ids
+        return self._authed(request) or Response(200, {"id": "app-scoped-1", "user_id": int(self.user_id),
                                                        "username": self.username, "name": self.display_name})
 
     def create_container(self, request: Request, uid: str) -> Response:

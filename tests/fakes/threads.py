@@ -200,10 +200,13 @@ class FakeThreads(FakeServer):
         denied = self._authed(request)
         if denied:
             return denied
-        return Response(200, {"data": [{
+        usage = {
             "quota_usage": len(self.published()), "config": {"quota_total": self.quota_total, "quota_duration": 86400},
             "reply_quota_usage": len(self.replies()), "reply_config": {"quota_total": 1000, "quota_duration": 86400},
-        }]})
+        }
+        # Only the fields asked for (Threads Troubleshooting page: ?fields=quota_usage,config,...)
+        fields = set((request.arg("fields") or "quota_usage,config").split(","))
+        return Response(200, {"data": [{k: v for k, v in usage.items() if k in fields}]})
 
     def list_threads(self, request: Request, uid: str) -> Response:
         denied = self._authed(request)
