@@ -33,6 +33,7 @@ from app.engine.repeat import Repeat, in_series, repeats_live
 from app.store.views import AccountView, PostView
 from app.ui import icons, theme
 from app.ui.calendar.chips import chip_font
+from app.ui.calendar.glyphs import paint_glyph
 from app.ui.calendar.thumbs import paint_media, thumbnails
 from app.ui.calendar.timeline import first_words, local_wall, range_utc
 from app.ui.qt import timer
@@ -215,7 +216,7 @@ class _AgendaList(QAbstractScrollArea):
             if repeats_live(value) and value.recurrence and not value.errors:
                 from app.core.recurrence import Recurrence
 
-                icons.icon("repeat", muted).paint(p, QRectF(x, top + 30, 12, 12).toRect())
+                paint_glyph(p, "repeat", QRectF(x, top + 30, 12, 12), muted)
                 detail_x += 16
                 detail = f"{Recurrence.from_dict(value.recurrence).describe()} · {detail}"
             if value.errors:

@@ -63,7 +63,7 @@ class CalendarCanvas(QAbstractScrollArea):
         # to find its type (about 40 ms, before the first paint).
         viewport = QWidget()
         viewport.setBackgroundRole(QPalette.ColorRole.Base)
-        viewport.setAutoFillBackground(True)
+        viewport.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paint_static covers every pixel
         self.setViewport(viewport)
         self.tz = tz
         self.clock: Callable[[], datetime] = utcnow
@@ -96,6 +96,8 @@ class CalendarCanvas(QAbstractScrollArea):
         return range_utc(self.first_day(), self.DAYS, self.tz)
 
     def set_posts(self, posts: list[PostView]) -> None:
+        if posts is self.posts and posts:
+            return  # the same read again (the window reloads twice on a page turn): nothing changed
         if not self._pictures_asked and any(p.media for p in posts):
             from app.ui.calendar.thumbs import thumbnails  # loaded with the first post that has a picture
 

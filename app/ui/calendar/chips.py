@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from datetime import tzinfo
 from html import escape
+from typing import NamedTuple
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen
 
 from app.core.models import PostStatus
 from app.engine.repeat import is_repeat, repeats_live
 from app.store.views import PostView
 from app.ui import icons, theme
+from app.ui.calendar.glyphs import paint_glyph
 from app.ui.calendar.timeline import first_words, local_wall
 
 CHIP_HEIGHT = 20
@@ -24,9 +26,16 @@ ICON = 12
 
 
 def chip_font(base: QFont) -> QFont:
-    f = QFont(base)
-    f.setPointSizeF(max(7.5, base.pointSizeF() - 1))
+    """The chips' font for a view's font; the same object every paint, so its metrics are kept."""
+    key = base.key()
+    f = _CHIP_FONTS.get(key)
+    if f is None:
+        f = _CHIP_FONTS[key] = QFont(base)
+        f.setPointSizeF(max(7.5, base.pointSizeF() - 1))
     return f
+
+
+_CHIP_FONTS: dict[str, QFont] = {}
 
 
 def paint_chip(
@@ -45,38 +54,31 @@ def paint_chip(
 ) -> str:
     """Paint `post` into `rect`; returns the words shown (elided). A ghost is the translucent
     copy that follows a drag."""
-    colors = theme.chip_colors(post.status, palette)
     repeat = is_repeat(post)
+    look = _look(post.status, repeat, palette)
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     if ghost:
         painter.setOpacity(0.78)
-    path = QPainterPath()
-    path.addRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5) if repeat else rect, 4, 4)
-    background = QColor("#d64545").lighter(170) if refused else colors.background
-    base = palette.color(QPalette.ColorRole.Base)
-    text_color = colors.text
-    if repeat and not refused:
-        # Not stored yet: a lighter chip with a dashed edge, so it never passes for a saved post.
-        background = theme.mix(base, background, 0.45)
-        text_color = theme.mix(colors.text, base, 0.3)
-    painter.fillPath(path, background)
+    text_color = look.text
+    # Not stored yet (a repeat): a lighter chip with a dashed edge, so it never passes for a saved post.
+    painter.setBrush(QColor("#d64545").lighter(170) if refused else look.background)
     if selected or ghost:
         pen = QPen(theme.accent(palette) if not refused else QColor("#d64545"), 1.6)
         if ghost:
             pen.setStyle(Qt.PenStyle.DashLine)
         painter.setPen(pen)
-        painter.drawPath(path)
     elif repeat:
-        pen = QPen(colors.border, 1.0, Qt.PenStyle.DashLine)
-        painter.setPen(pen)
-        painter.drawPath(path)
-    bar = QRectF(rect.left(), rect.top(), 3, rect.height())
-    bar_path = QPainterPath()
-    bar_path.addRoundedRect(bar.adjusted(0, 0, 1, 0), 1.5, 1.5)
-    painter.fillPath(bar_path, theme.mix(base, colors.bar, 0.5) if repeat else colors.bar)
+        painter.setPen(look.edge)
+    else:
+        painter.setPen(Qt.PenStyle.NoPen)
+    painter.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5) if repeat else rect, 4, 4)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(look.bar)
+    painter.drawRoundedRect(QRectF(rect.left(), rect.top(), 4, rect.height()), 1.5, 1.5)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
     painter.setFont(font)
-    fm = QFontMetrics(font)
+    fm = _metrics(font)
     x = rect.left() + 7
     line_h = min(rect.height(), CHIP_HEIGHT)
     two_lines = wrap and rect.height() >= 2 * line_h - 4
@@ -94,11 +96,10 @@ def paint_chip(
     compact = not two_lines and rect.width() < 130
     if show_time and post.scheduled_at is not None:
         wall = local_wall(post.scheduled_at, tz)
-        stamp = f"{wall.hour}:{wall.minute:02d}" if compact else wall.strftime("%H:%M")
-        bold = QFont(font)
-        bold.setWeight(QFont.Weight.DemiBold)
+        stamp = f"{wall.hour}:{wall.minute:02d}" if compact else f"{wall.hour:02d}:{wall.minute:02d}"
+        bold = _bold(font)
         stamp_font = bold
-        if QFontMetrics(bold).horizontalAdvance(stamp) > text_rect.width():  # a narrow chip: never cut a time
+        if _metrics(bold).horizontalAdvance(stamp) > text_rect.width():  # a narrow chip: never cut a time
             stamp_font = QFont(font)
             while QFontMetrics(stamp_font).horizontalAdvance(stamp) > text_rect.width() and stamp_font.pointSizeF() > 6.5:
                 stamp_font.setPointSizeF(stamp_font.pointSizeF() - 0.5)
@@ -108,15 +109,15 @@ def paint_chip(
         painter.setFont(stamp_font)
         painter.setPen(text_color)
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, stamp)
-        x += QFontMetrics(stamp_font).horizontalAdvance(stamp) + 4
+        x += _metrics(stamp_font).horizontalAdvance(stamp) + 4
         painter.setFont(font)
     glyph_y = rect.top() + (line_h - ICON) / 2
     if repeats_live(post) and not compact and x + ICON < right:
-        icons.icon("repeat", text_color).paint(painter, QRectF(x, glyph_y, ICON, ICON).toRect())
+        paint_glyph(painter, "repeat", QRectF(x, glyph_y, ICON, ICON), text_color)
         x += ICON + 3
     if post.natively_scheduled and not compact and x + ICON < right:
         # Handed to the platform's own scheduler: it goes out even if this computer is off.
-        icons.icon("globe", text_color).paint(painter, QRectF(x, glyph_y, ICON, ICON).toRect())
+        paint_glyph(painter, "globe", QRectF(x, glyph_y, ICON, ICON), text_color)
         x += ICON + 3
     if post.media and not two_lines and x + ICON < right:
         from app.ui.calendar.thumbs import paint_media
@@ -144,7 +145,7 @@ def paint_chip(
         # Two lines (week view): time and platforms above, the first words below.
         body = QRectF(rect.left() + 7, rect.top() + line_h - 3, right - rect.left() - 7, line_h)
         if post.status is not PostStatus.SCHEDULED and x < right - 26:
-            painter.setPen(colors.bar)
+            painter.setPen(look.bar)
             head = QRectF(x, rect.top(), right - x, line_h)
             painter.drawText(head, Qt.AlignmentFlag.AlignVCenter,
                              fm.elidedText(_status_word(post), Qt.TextElideMode.ElideRight, int(head.width())))
@@ -164,6 +165,52 @@ def paint_chip(
                              Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, shown)
     painter.restore()
     return shown
+
+
+class _Look(NamedTuple):
+    background: QColor
+    text: QColor
+    bar: QColor
+    edge: QPen
+
+
+_LOOKS: dict[tuple[PostStatus, bool, int, int], _Look] = {}
+_FONTS: dict[int, tuple[QFont, QFont, QFontMetrics]] = {}  # by id(font): the font (kept), its bold, metrics
+
+
+def _look(status: PostStatus, repeat: bool, palette: QPalette) -> _Look:
+    """A chip's colours, worked out once per status and palette (a month paints 200 chips)."""
+    base = palette.color(QPalette.ColorRole.Base)
+    key = (status, repeat, base.rgb(), palette.color(QPalette.ColorRole.Text).rgb())
+    look = _LOOKS.get(key)
+    if look is None:
+        c = theme.chip_colors(status, palette)
+        if repeat:
+            look = _Look(theme.mix(base, c.background, 0.45), theme.mix(c.text, base, 0.3),
+                         theme.mix(base, c.bar, 0.5), QPen(c.border, 1.0, Qt.PenStyle.DashLine))
+        else:
+            look = _Look(c.background, c.text, c.bar, QPen(c.border))
+        look = _LOOKS[key] = look
+    return look
+
+
+def _fonts(font: QFont) -> tuple[QFont, QFont, QFontMetrics]:
+    entry = _FONTS.get(id(font))
+    if entry is None or entry[0] is not font:
+        if len(_FONTS) > 64:
+            _FONTS.clear()
+        bold = QFont(font)
+        bold.setWeight(QFont.Weight.DemiBold)
+        entry = _FONTS[id(font)] = (font, bold, QFontMetrics(font))
+    return entry
+
+
+def _bold(font: QFont) -> QFont:
+    return _fonts(font)[1]
+
+
+def _metrics(font: QFont) -> QFontMetrics:
+    return _fonts(font)[2]
 
 
 def _status_word(post: PostView) -> str:

@@ -166,17 +166,22 @@ class MonthView(CalendarCanvas):
             p.drawText(QRectF(col * w, 0, w, HEADER), Qt.AlignmentFlag.AlignCenter, name)
         today = self.today()
         first = self.first_day()
+        # Worked out once per paint, not per cell.
+        other_month = theme.weekend_fill(pal)
+        weekend = theme.mix(base, other_month, 0.5)
+        past = theme.mix(base, pal.color(QPalette.ColorRole.Window), 0.25)
+        grid = QPen(line, 1)
         for i in range(self.DAYS):
             day = first + timedelta(days=i)
             cell = self.cell_rect(i)
             if day.month != self.month.month:
-                p.fillRect(cell, theme.weekend_fill(pal))
+                p.fillRect(cell, other_month)
             elif day.weekday() >= 5:
-                p.fillRect(cell, theme.mix(base, theme.weekend_fill(pal), 0.5))
+                p.fillRect(cell, weekend)
             if day < today:
-                p.fillRect(cell, theme.mix(base, pal.color(QPalette.ColorRole.Window), 0.25))
-            p.setPen(QPen(line, 1))
-            p.drawRect(cell.adjusted(0, 0, 0, 0))
+                p.fillRect(cell, past)
+            p.setPen(grid)
+            p.drawRect(cell)
             label = str(day.day) if day.day != 1 else day.strftime("%-d %b")
             label_rect = QRectF(cell.left() + 6, cell.top() + 4, cell.width() - 12, DAY_LABEL - 6)
             p.setFont(head_font if day == today else small)

@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPixmap
 
 from app.core.models import MediaItem, MediaKind
 from app.store.views import PostView
-from app.ui import icons
+from app.ui.calendar.glyphs import paint_glyph
 
 MAX_BYTES = 40 * 1024 * 1024  # larger pictures are refused by every platform anyway
 SIDE = 96  # kept at this size (device pixels): enough for a 40 pt thumbnail at 2x
@@ -89,7 +89,7 @@ def paint_media(painter: QPainter, rect: QRectF, post: PostView, color: QColor, 
     if pixmap is None:
         side = min(rect.width(), rect.height(), 14.0)
         glyph = QRectF(rect.center().x() - side / 2, rect.center().y() - side / 2, side, side)
-        icons.icon("image", color).paint(painter, glyph.toRect())
+        paint_glyph(painter, "image", glyph, color)
         return True
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
