@@ -130,3 +130,20 @@ def test_selecting_a_repeat_shows_its_series_in_the_details(qtbot, window, runti
                          rect.center().toPoint())
     assert selected.args[0] == [head]
     assert window.selected_id == head
+
+
+def test_cancel_in_the_details_of_a_selected_repeat_asks_and_cancels_only_that_one(qtbot, window, runtime) -> None:
+    head = _daily_from_tomorrow(runtime)
+    first = _next_month(window)
+    day = first + timedelta(days=4)
+    repeat = next(p for p in window.month.posts if isinstance(p, Repeat)
+                  and p.scheduled_at.astimezone(TZ).date() == day)
+    rect = window.month.chip_rect(repeat.id)
+    assert rect is not None
+    QTest.mouseClick(window.month.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     rect.center().toPoint())
+    window.run_action("cancel", head)  # the details panel's Cancel, for the series' stored post
+    _answer(qtbot, window, "Only this one")
+    assert runtime.planner.post(head).status is PostStatus.SCHEDULED  # the series goes on
+    stored = runtime.planner.posts_between(at_local(day, 0), at_local(day + timedelta(days=1), 0))
+    assert [p.status for p in stored] == [PostStatus.CANCELLED]

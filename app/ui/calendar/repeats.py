@@ -78,6 +78,10 @@ class RepeatActions:
         self.ask(post, "Edit a repeating post", "Change:", chosen)
 
     def cancel(self, post: PostView) -> None:
+        if not repeats_live(post):  # already on its own: only it is cancelled
+            self._run("Cancel repeating post", lambda scope: self._series().cancel(self.planner, post, scope),
+                      "this", _cancelled("this"))
+            return
         self.ask(post, "Cancel a repeating post", "Cancel (it will not be published):",
                  lambda scope: self._run("Cancel repeating post",
                                          lambda s: self._series().cancel(self.planner, post, s), scope,
