@@ -4,7 +4,8 @@ The process that holds the data-folder lock and publishes (the window, `outpost 
 a loopback UDP port through asyncio's datagram endpoint (plain asyncio and qasync alike, on every
 OS). Its pid, port and a random token are in `publisher-endpoint.json`, owner-only, in the data
 folder; a datagram without the token is ignored, so another local user cannot make it re-plan.
-A burst of datagrams (an import of 1,000 rows) becomes one re-plan. Nothing polls: the listener
+The first datagram is acted on at once; the rest of a burst (an import of 1,000 rows) is
+gathered into at most one re-plan per COALESCE_S. Nothing polls: the listener
 costs nothing until a datagram arrives. A stale file from a killed process only makes senders
 talk to a closed port, which UDP drops without a word; the next publisher overwrites it.
 """
@@ -31,7 +32,7 @@ log = logging.getLogger("outpost.changes")
 
 KINDS = frozenset({"posts", "accounts"})
 _MAGIC = b"outpost-changed"
-COALESCE_S = 0.01  # datagrams this close together make one re-plan
+COALESCE_S = 0.01  # at most one re-plan per this many seconds; the first of a burst is not delayed
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ def tell_publisher(data_dir: Path, kind: str) -> Endpoint | None:
 
 
 class ChangeListener(asyncio.DatagramProtocol):
-    """Listens for change datagrams on the running loop; calls `on_changes(kinds)` once per burst."""
+    """Listens for change datagrams on the running loop; calls `on_changes(kinds)` at once for the
+    first, then at most once per COALESCE_S for the rest of a burst."""
 
     def __init__(self, data_dir: Path, on_changes: Callable[[set[str]], None]) -> None:
         self.data_dir = data_dir
@@ -80,7 +82,8 @@ class ChangeListener(asyncio.DatagramProtocol):
         self.heard = 0  # datagrams accepted (tests and benches read it)
         self._transport: asyncio.DatagramTransport | None = None
         self._pending: set[str] = set()
-        self._flush_handle: asyncio.TimerHandle | None = None
+        self._flush_handle: asyncio.Handle | None = None
+        self._quiet_until = 0.0  # loop time before which another re-plan waits
 
     async def start(self) -> None:
         """Bind 127.0.0.1 on a free port and announce it. Raises OSError if nothing can be bound."""
@@ -114,13 +117,16 @@ class ChangeListener(asyncio.DatagramProtocol):
         self.heard += 1
         self._pending.add(kind)
         if self._flush_handle is None:
-            self._flush_handle = asyncio.get_running_loop().call_later(COALESCE_S, self._flush)
+            loop = asyncio.get_running_loop()
+            wait = self._quiet_until - loop.time()
+            self._flush_handle = loop.call_later(wait, self._flush) if wait > 0 else loop.call_soon(self._flush)
 
     def error_received(self, exc: Exception) -> None:
         log.debug("change channel: %s", exc)  # e.g. Windows' ICMP port-unreachable echoes; harmless
 
     def _flush(self) -> None:
         self._flush_handle = None
+        self._quiet_until = asyncio.get_running_loop().time() + COALESCE_S
         kinds, self._pending = self._pending, set()
         if kinds:
             self.on_changes(kinds)

@@ -84,18 +84,22 @@ async def test_datagrams_without_the_token_are_ignored(tmp_path: Path) -> None:
         listener.close()
 
 
-async def test_a_burst_of_changes_makes_one_replan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_burst_of_changes_is_acted_on_at_once_then_gathered(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(changes, "COALESCE_S", 0.5)  # wide enough that a loaded machine cannot split it
     got: list[set[str]] = []
     listener = ChangeListener(tmp_path, got.append)
     await listener.start()
     try:
+        tell_publisher(tmp_path, "accounts")
+        await _until(lambda: bool(got))  # the first change: no waiting for a window to close
+        assert got == [{"accounts"}]
         for i in range(200):
             tell_publisher(tmp_path, "posts" if i % 2 else "accounts")
-        await _until(lambda: listener.heard == 200)
-        await _until(lambda: bool(got))
+        await _until(lambda: listener.heard == 201)
+        await _until(lambda: len(got) == 2)
         await asyncio.sleep(0.6)
-        assert got == [{"posts", "accounts"}]
+        assert got == [{"accounts"}, {"posts", "accounts"}]  # the 200 that followed: one re-plan
     finally:
         listener.close()
 
