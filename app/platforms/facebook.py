@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BASE = "https://graph.facebook.com"
 VIDEO_BASE = "https://graph-video.facebook.com"  # Meta's host for video uploads
-VERSION = "v21.0"
+VERSION = "v26.0"  # what facebook-business 26 describes; v21.0 expires 2027-01-21 (Graph API changelog)
 NAME = "Facebook"
 NATIVE_MIN_LEAD = timedelta(minutes=10)
 NATIVE_MAX_AHEAD = timedelta(days=29)  # 30 days vs 6 months is unverified: stay inside the shorter one

@@ -46,7 +46,7 @@ from app.platforms.meta import meta_response_error, parse_graph_error, usage_wai
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE = "https://graph.instagram.com"
-VERSION = "v21.0"
+VERSION = "v26.0"  # what facebook-business 26 describes; v21.0 expires 2027-01-21 (Graph API changelog)
 TOKEN_LIFETIME = timedelta(days=60)
 REFRESH_MIN_AGE = timedelta(hours=24)  # Instagram refuses to refresh a younger token
 REFRESH_AFTER = timedelta(days=7)

@@ -13,8 +13,10 @@ Outside the SDK, from Meta's pages (read 2026-12-07):
   {access_token, token_type, expires_in};
 - a local file goes as the multipart part `source` to /photos ("Page Photos" reference: "source: the
   photo, encoded as form data"); the SDK's Page.create_photo sends files itself and does not list it.
-Mismatch found and fixed: Outpost asked /me/accounts for `tasks`, which is not a Field of the SDK's
-Page (it never read it); the adapter no longer asks for it and the fake no longer answers it.
+Mismatches found and fixed: Outpost asked /me/accounts for `tasks`, which is not a Field of the SDK's
+Page (it never read it); the adapter no longer asks for it and the fake no longer answers it. Outpost
+called Graph v21.0, which Meta's "Graph API changelog: Versions" page (read 2026-12-07) says is
+available until 2027-01-21; it now calls v26.0, the version the SDK describes.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import pytest
 from facebook_business.adobjects.page import Page
 from facebook_business.adobjects.pagepost import PagePost
 from facebook_business.adobjects.user import User
+from facebook_business.api import FacebookAdsApi
 
 from app.auth.facebook import FacebookBrowserSignIn, account_from_token
 from app.auth.secrets import KeyringSecrets
@@ -163,3 +166,8 @@ def test_a_wrong_field_name_is_caught() -> None:
     asked = Request("GET", f"/{VERSION}/me/accounts", {"fields": ["id,name,access_token,tasks"]}, {}, b"")
     accounts = next(c for c in CALLS if c.sdk == (User, "get_accounts"))
     assert any("'tasks' is not a field of Page" in p for p in request_problems(accounts, asked))
+
+
+def test_outpost_calls_the_graph_version_the_sdk_describes() -> None:
+    # The fields and parameters above are the SDK's for its version; a newer SDK means reading its changes first.
+    assert VERSION == FacebookAdsApi.API_VERSION, f"Outpost calls Graph {VERSION}, the contract is {SDK}"

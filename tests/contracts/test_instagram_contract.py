@@ -17,6 +17,8 @@ The SDK names the publish edge `/mediapublish` (a generator quirk); the path is 
   scope, state;
 - "IG User Media" reference: media_type is one of CAROUSEL, REELS, STORIES, VIDEO (carousel items),
   IMAGE by default (the SDK types it as a plain string).
+Mismatches found and fixed: the SDK types IGUserForIGOnlyAPI.user_id as an int where the fake answered
+a string; Outpost called v21.0 (available until 2027-01-21, Graph API changelog) and now calls v26.0.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from facebook_business.adobjects.igmediaforigonlyapi import IGMediaForIGOnlyAPI
 from facebook_business.adobjects.igrefreshaccesstokenforigonlyapi import IGRefreshAccessTokenForIGOnlyAPI
 from facebook_business.adobjects.iguserforigonlyapi import IGUserForIGOnlyAPI
 from facebook_business.adobjects.shadowigmediabuilder import ShadowIGMediaBuilder
+from facebook_business.api import FacebookAdsApi
 
 from app.auth.instagram import InstagramBrowserSignIn, account_from_token
 from app.auth.secrets import KeyringSecrets
@@ -176,3 +179,7 @@ def test_a_wrong_field_name_is_caught() -> None:
     status = Request("GET", f"/{VERSION}/1", {"fields": ["status_code,state"]}, {}, b"")
     node = next(c for c in CALLS if c.path == r"/\d+")
     assert any("'state' is not a field of ShadowIGMediaBuilder" in p for p in request_problems(node, status))
+
+
+def test_outpost_calls_the_version_the_sdk_describes() -> None:
+    assert VERSION == FacebookAdsApi.API_VERSION, f"Outpost calls graph.instagram.com {VERSION}, the contract is {SDK}"

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from tests.fakes.server import FakeServer, Request, Response, serve_main
 from tests.fakes.threads import DAY, graph_error
 
-V = "/v21.0"
+V = "/v26.0"
 MIN_LEAD = 600
 
 

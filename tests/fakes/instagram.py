@@ -22,7 +22,7 @@ from tests.fakes.server import FakeServer, Request, Response, serve_main
 from tests.fakes.threads import DAY, graph_error
 
 _ID = r"(?P<uid>me|\d+)"
-V = "/v21.0"
+V = "/v26.0"
 
 
 def not_ready() -> Response:

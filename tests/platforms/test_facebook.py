@@ -61,7 +61,7 @@ def _video(tmp_path: Path) -> MediaItem:
 
 
 def _feed(fb: FakeFacebook) -> str:
-    return rf"/v21.0/{fb.page_id}/feed"
+    return rf"/v26.0/{fb.page_id}/feed"
 
 
 # ---- content types ----------------------------------------------------------------------------
@@ -185,7 +185,7 @@ async def test_a_lost_answer_is_found_in_the_page_feed(adapter, account, fb, fau
 
 
 async def test_a_lost_video_answer_is_found_among_the_pages_videos(adapter, account, fb, tmp_path) -> None:
-    fb.inject(Fault(rf"/v21.0/{fb.page_id}/videos", kind="hang_after", hang_seconds=5))
+    fb.inject(Fault(rf"/v26.0/{fb.page_id}/videos", kind="hang_after", hang_seconds=5))
     journal = MemoryJournal()
     content = PostContent("video?", media=(_video(tmp_path),))
     with pytest.raises(PublishError):
@@ -205,7 +205,7 @@ async def test_a_post_not_in_the_feed_after_a_server_error_goes_to_review(adapte
 
 
 async def test_nothing_sent_reconciles_as_not_published(adapter, account, fb, tmp_path) -> None:
-    fb.inject(Fault(rf"/v21.0/{fb.page_id}/photos", status=503))
+    fb.inject(Fault(rf"/v26.0/{fb.page_id}/photos", status=503))
     journal = MemoryJournal()
     media = (_photo(tmp_path, "a.png"), _photo(tmp_path, "b.png"))
     with pytest.raises(PublishError) as caught:
@@ -262,7 +262,7 @@ async def test_a_pasted_page_token_is_used_as_it_is(fb) -> None:
 
 async def test_signing_in_by_pasting_the_browsers_address(fb) -> None:
     sign_in = FacebookBrowserSignIn(fb.app_id, fb.app_secret, "https://127.0.0.1:8443/callback/facebook",
-                                    api_base=fb.url, authorize_url=f"{fb.url}/v21.0/dialog/oauth", tuning=FAST)
+                                    api_base=fb.url, authorize_url=f"{fb.url}/v26.0/dialog/oauth", tuning=FAST)
     async with httpx.AsyncClient() as browser:
         landing = (await browser.get(sign_in.authorization_url)).headers["location"]
     with pytest.raises(StateMismatch):

@@ -79,7 +79,7 @@ async def test_a_post_an_hour_ahead_is_handed_to_facebooks_scheduler(engine, fb,
 
 async def test_a_lost_answer_is_reconciled_through_the_page_feed(engine, fb) -> None:
     account = await _facebook(engine, fb)
-    fb.inject(Fault(rf"/v21.0/{fb.page_id}/feed", kind="hang_after", hang_seconds=3))
+    fb.inject(Fault(rf"/v26.0/{fb.page_id}/feed", kind="hang_after", hang_seconds=3))
     target = await engine.wait_settled(engine.add_post(account, "exactly once"))
     assert target.status is TargetStatus.PUBLISHED and len(fb.published()) == 1
     assert target.external_id == fb.published()[0]["id"]
@@ -87,7 +87,7 @@ async def test_a_lost_answer_is_reconciled_through_the_page_feed(engine, fb) -> 
 
 async def test_a_server_error_on_create_goes_to_review_without_a_duplicate(engine, fb) -> None:
     account = await _facebook(engine, fb)
-    fb.inject(Fault(rf"/v21.0/{fb.page_id}/feed", status=502))
+    fb.inject(Fault(rf"/v26.0/{fb.page_id}/feed", status=502))
     target = await engine.wait_settled(engine.add_post(account, "unclear"))
     assert target.status is TargetStatus.NEEDS_REVIEW and "Check" in target.last_error
     assert fb.published() == []
@@ -96,7 +96,7 @@ async def test_a_server_error_on_create_goes_to_review_without_a_duplicate(engin
 async def test_a_throttled_page_waits_then_publishes(engine, fb) -> None:
     account = await _facebook(engine, fb)
     usage = json.dumps({fb.page_id: [{"call_count": 100, "estimated_time_to_regain_access": 0.01}]})
-    fb.inject(Fault(rf"/v21.0/{fb.page_id}/feed", status=400, headers={"X-Business-Use-Case-Usage": usage},
+    fb.inject(Fault(rf"/v26.0/{fb.page_id}/feed", status=400, headers={"X-Business-Use-Case-Usage": usage},
                     body={"error": {"message": "(#32) Page request limit reached", "code": 32}}))
     target = await engine.wait_settled(engine.add_post(account, "patiently"), timeout=10)
     assert target.status is TargetStatus.PUBLISHED and len(fb.published()) == 1
@@ -112,7 +112,7 @@ async def test_a_revoked_page_token_asks_for_reconnection(engine, fb) -> None:
 
 async def test_a_policy_refusal_fails_with_metas_message(engine, fb) -> None:
     account = await _facebook(engine, fb)
-    fb.inject(Fault(rf"/v21.0/{fb.page_id}/feed", status=400, body={"error": {
+    fb.inject(Fault(rf"/v26.0/{fb.page_id}/feed", status=400, body={"error": {
         "message": "(#368) The action attempted has been deemed abusive or is otherwise disallowed", "code": 368}}))
     target = await engine.wait_settled(engine.add_post(account, "refused"))
     assert target.status is TargetStatus.FAILED and "deemed abusive" in target.last_error and fb.posts == []

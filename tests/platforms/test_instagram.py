@@ -61,7 +61,7 @@ async def adapter(tmp_path: Path, ig: FakeInstagram) -> AsyncIterator[InstagramA
 
 
 def _publish_path(fake: FakeInstagram) -> str:
-    return rf"/v21.0/{fake.user_id}/media_publish"
+    return rf"/v26.0/{fake.user_id}/media_publish"
 
 
 def _local_png(tmp_path: Path, name: str = "photo.jpg") -> MediaItem:
@@ -87,7 +87,7 @@ async def test_an_image_post_goes_through_one_journaled_container(adapter, accou
     assert container["url"] == IMG and container["alt_text"] == "alt"
     assert journal.steps["container_id"] == post["container_id"]
     assert result.external_id == post["id"] and result.url == post["permalink"]
-    assert ig.calls_to(rf"/v21.0/{ig.user_id}/content_publishing_limit", "GET") == 1
+    assert ig.calls_to(rf"/v26.0/{ig.user_id}/content_publishing_limit", "GET") == 1
 
 
 async def test_a_reel_waits_for_processing_and_is_shared_to_the_feed(adapter, account, ig) -> None:
@@ -96,7 +96,7 @@ async def test_a_reel_waits_for_processing_and_is_shared_to_the_feed(adapter, ac
     await adapter.publish(job(account, content), MemoryJournal())
     [post] = ig.published()
     assert post["media_type"] == "REELS" and ig.containers[post["container_id"]]["url"] == VID
-    assert ig.calls_to(rf"/v21.0/{post['container_id']}", "GET") >= 2
+    assert ig.calls_to(rf"/v26.0/{post['container_id']}", "GET") >= 2
 
 
 async def test_a_carousel_of_images_and_a_video_is_one_post(adapter, account, ig) -> None:
@@ -155,7 +155,7 @@ async def test_an_account_can_opt_out_of_the_media_host(adapter, ig, s3, tmp_pat
 
 async def test_a_retry_reuses_the_journaled_upload(adapter, account, ig, s3, tmp_path) -> None:
     _use_media_host(tmp_path, s3)
-    ig.inject(Fault(rf"/v21.0/{ig.user_id}/media", status=503))
+    ig.inject(Fault(rf"/v26.0/{ig.user_id}/media", status=503))
     content = PostContent("hosted twice", media=(_local_png(tmp_path),))
     journal = MemoryJournal()
     with pytest.raises(PublishError):

@@ -74,7 +74,7 @@ async def test_not_ready_answers_are_waited_out(engine, ig) -> None:
 
 async def test_a_lost_publish_answer_is_reconciled_to_one_post(engine, ig) -> None:
     account = await _instagram(engine, ig)
-    ig.inject(Fault(rf"/v21.0/{ig.user_id}/media_publish", kind="hang_after", hang_seconds=3))
+    ig.inject(Fault(rf"/v26.0/{ig.user_id}/media_publish", kind="hang_after", hang_seconds=3))
     target = await engine.wait_settled(engine.add_post(account, "once", media=[MediaItem(IMG)]))
     assert target.status is TargetStatus.PUBLISHED and len(ig.published()) == 1
     assert target.external_id == ig.published()[0]["id"]
@@ -83,7 +83,7 @@ async def test_a_lost_publish_answer_is_reconciled_to_one_post(engine, ig) -> No
 
 async def test_an_unconfirmable_outcome_goes_to_review_without_a_duplicate(engine, ig) -> None:
     account = await _instagram(engine, ig)
-    ig.inject(Fault(rf"/v21.0/{ig.user_id}/media_publish", kind="hang_after", hang_seconds=3))
+    ig.inject(Fault(rf"/v26.0/{ig.user_id}/media_publish", kind="hang_after", hang_seconds=3))
     ig.lookup_outage = True
     target = await engine.wait_settled(engine.add_post(account, "unclear", media=[MediaItem(IMG)]))
     assert target.status is TargetStatus.NEEDS_REVIEW and "could not confirm" in target.last_error
@@ -92,7 +92,7 @@ async def test_an_unconfirmable_outcome_goes_to_review_without_a_duplicate(engin
 
 async def test_a_server_error_on_the_container_is_retried_then_published(engine, ig) -> None:
     account = await _instagram(engine, ig)
-    ig.inject(Fault(rf"/v21.0/{ig.user_id}/media", status=500))
+    ig.inject(Fault(rf"/v26.0/{ig.user_id}/media", status=500))
     target = await engine.wait_settled(engine.add_post(account, "second time", media=[MediaItem(IMG)]))
     assert target.status is TargetStatus.PUBLISHED and len(ig.published()) == 1
 
@@ -109,7 +109,7 @@ async def test_a_dead_token_holds_the_post_and_asks_for_reconnection(engine, ig)
 async def test_a_throttled_account_waits_then_publishes(engine, ig) -> None:
     account = await _instagram(engine, ig)
     usage = json.dumps({ig.user_id: [{"call_count": 100, "estimated_time_to_regain_access": 0.01}]})
-    ig.inject(Fault(rf"/v21.0/{ig.user_id}/media_publish", status=400, headers={"X-Business-Use-Case-Usage": usage},
+    ig.inject(Fault(rf"/v26.0/{ig.user_id}/media_publish", status=400, headers={"X-Business-Use-Case-Usage": usage},
                     body={"error": {"message": "Too many calls", "code": 4, "type": "OAuthException"}}))
     target = await engine.wait_settled(engine.add_post(account, "patiently", media=[MediaItem(IMG)]), timeout=10)
     assert target.status is TargetStatus.PUBLISHED and len(ig.published()) == 1
