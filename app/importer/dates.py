@@ -36,7 +36,7 @@ class DateError(ValueError):
     """A date or time cell that cannot be used; the message says why and how to write it."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class When:
     instant: datetime  # aware, UTC
     warning: str = ""

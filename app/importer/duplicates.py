@@ -17,7 +17,7 @@ def text_key(text: str) -> str:
     return " ".join(text.split())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExistingPost:
     """A post already in the calendar (post_id set) or an earlier row of the file (row set)."""
 

@@ -48,7 +48,7 @@ class RowStatus(StrEnum):
     DUPLICATE = "duplicate"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RowIssue:
     """One finding about one cell: which column, what it held, and what is wrong."""
 
@@ -60,11 +60,26 @@ class RowIssue:
         return f"{self.column}: {self.message}" if self.column else self.message
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class RowCells:
+    """A row's cells as read, looked up by field (the sheet's own tuple, not a copy per row)."""
+
+    cells: tuple[CellValue, ...]
+    mapping: Mapping
+    media: CellValue = None  # several Media columns, merged
+
+    def get(self, f: Field) -> CellValue:
+        if f is Field.MEDIA and self.mapping.more_media:
+            return self.media
+        column = self.mapping.columns.get(f)
+        return self.cells[column - 1] if column is not None and column <= len(self.cells) else None
+
+
+@dataclass(frozen=True, slots=True)
 class ImportRow:
     number: int  # the row number the spreadsheet shows
     status: RowStatus
-    values: dict[Field, CellValue]  # the mapped cells as read
+    values: RowCells  # the mapped cells as read
     errors: tuple[RowIssue, ...] = ()
     warnings: tuple[RowIssue, ...] = ()
     spec: PostSpec | None = None
@@ -274,12 +289,12 @@ def _parse_row(
     errors: list[RowIssue] = []
     warnings: list[RowIssue] = []
 
-    values = {f: cells[c - 1] for f, c in mapping.columns.items() if c - 1 < len(cells)}
+    merged: CellValue = None
     if mapping.more_media:  # imageUrls, gifUrls, videoUrls...: merged in column order
         media_cells = [cells[c - 1] for c in mapping.media_columns() if c - 1 < len(cells) and cells[c - 1] is not None]
         faults = [m for m in media_cells if isinstance(m, CellFault)]
-        values[Field.MEDIA] = faults[0] if faults else (
-            "\n".join(_text(m) for m in media_cells) if media_cells else None)
+        merged = faults[0] if faults else ("\n".join(_text(m) for m in media_cells) if media_cells else None)
+    values = RowCells(cells, mapping, merged)
     raw = values.get
     for note in sheet.table.row_notes.get(number, ()):
         warnings.append(RowIssue(note))
