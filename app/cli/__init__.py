@@ -38,7 +38,7 @@ class OutpostArgumentParser(argparse.ArgumentParser):
     """argparse with refusals in one line (no usage block), so a script reads exactly what to fix."""
 
     def error(self, message: str) -> Any:  # argparse's own signature returns NoReturn
-        print(f"{self.prog}: {message}. See `{self.prog} --help`.", file=sys.stderr)
+        print(f"{self.prog}: {_one_line(message)}. See `{self.prog} --help`.", file=sys.stderr)
         self.exit(2)
 
 

@@ -67,6 +67,7 @@ HOSTILE: list[tuple[list[str], str]] = [
     (["post", "list", "--from", "2031-02-01", "--to", "2031-01-01"], "--to must be later than --from"),
     (["post", "list", "--account", "nobody"], "No account matches 'nobody'"),
     (["post", "add", "--account", "sandbox", "--text", "x", "--bogus"], "unrecognized arguments: --bogus"),
+    (["post", "list", "--bogus\x1b]0;owned\x07\r\nforged"], "unrecognized arguments: --bogus\\e]0;owned\\x07\\r\\nforged"),
 ]
 
 
