@@ -21,6 +21,7 @@ available until 2027-01-21; it now calls v26.0, the version the SDK describes.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,7 +36,7 @@ from app.auth.facebook import FacebookBrowserSignIn, account_from_token
 from app.auth.secrets import KeyringSecrets
 from app.core.models import AccountInfo, MediaItem, MediaKind, Platform, PostContent
 from app.platforms.facebook import VERSION, FacebookAdapter
-from tests.contracts.graph import SDK, Call, Documented, check, request_problems
+from tests.contracts.graph import SDK, Call, Documented, check, error_problems, request_problems
 from tests.fakes.facebook import FakeFacebook
 from tests.fakes.server import Fault, Request
 from tests.fakes.support import FAST, PNG_1PX, MemoryJournal, context, job
@@ -171,3 +172,30 @@ def test_a_wrong_field_name_is_caught() -> None:
 def test_outpost_calls_the_graph_version_the_sdk_describes() -> None:
     # The fields and parameters above are the SDK's for its version; a newer SDK means reading its changes first.
     assert VERSION == FacebookAdsApi.API_VERSION, f"Outpost calls Graph {VERSION}, the contract is {SDK}"
+
+
+async def test_outpost_reads_every_graph_error_as_the_sdk_does(adapter, account, fb, tmp_path) -> None:
+    from facebook_business.exceptions import FacebookRequestError
+
+    from app.platforms.meta import parse_graph_error
+    from tests.fakes.threads import graph_error
+
+    fb.inject(Fault(rf"/{VERSION}/\d+/feed", status=400, body={"error": {
+        "message": "(#32) Page request limit reached", "type": "OAuthException", "code": 32,
+        "error_subcode": 2018238, "is_transient": False, "fbtrace_id": "AbC"}}))
+    with pytest.raises(Exception):  # noqa: B017 (a throttled post)
+        await adapter.publish(job(account, PostContent("throttled")), MemoryJournal())
+    bodies = [response.body for _, response in fb.exchanges if response.status >= 400]
+    bodies += [graph_error("Session has expired", 190, 463, user_title="Expired", user_msg="Sign in again").body,
+               fb.default_error(500)]
+    assert len(bodies) >= 3 and [p for body in bodies for p in error_problems(body, "fake")] == []
+    # and one a proxy might re-encode: the code as a string, error_data as JSON text
+    bodies.append({"error": {"message": "dup", "type": "OAuthException", "code": "506", "fbtrace_id": "x",
+                             "error_data": '{"blame_field_specs": []}'}})
+    for body in bodies:
+        sdk = FacebookRequestError("x", {}, 400, {}, json.dumps(body))
+        ours = parse_graph_error(json.dumps(body).encode())
+        assert ours is not None, body
+        assert (ours.message, ours.type, ours.code, ours.subcode, ours.is_transient) == (
+            sdk.api_error_message(), sdk.api_error_type(), int(sdk.api_error_code()),
+            sdk.api_error_subcode(), sdk.api_transient_error()), f"against {SDK}'s FacebookRequestError"
