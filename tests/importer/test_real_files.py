@@ -69,16 +69,17 @@ def test_a_time_column_holding_whole_instants_is_read_as_the_date() -> None:
 # 3 -----------------------------------------------------------------------------------------------
 
 def test_a_platform_name_picks_the_only_account_there_and_says_which_fit_when_several() -> None:
-    bluesky, threads, by_platform, mastodon = judge("lo_platform_accounts.xlsx")
+    bluesky, threads, by_platform, mastodon, narrowed = judge("lo_platform_accounts.xlsx")
     assert bluesky.account_ids == (2,) and bluesky.status is RowStatus.VALID
     assert threads.account_ids == (6,) and threads.status is RowStatus.VALID
     assert by_platform.account_ids == (2,) and by_platform.status is RowStatus.VALID
     assert mastodon.status is RowStatus.INVALID
     assert "alice@mastodon.social" in errors(mastodon) and "alice@hachyderm.io" in errors(mastodon)
+    assert narrowed.account_ids == (2,) and narrowed.status is RowStatus.VALID, errors(narrowed)
 
 
 def test_a_platform_without_an_account_says_so() -> None:
-    _, threads, _, _ = judge("lo_platform_accounts.xlsx", accounts=ACCOUNTS)
+    _, threads, _, _, _ = judge("lo_platform_accounts.xlsx", accounts=ACCOUNTS)
     assert "You have no Threads account" in errors(threads)
 
 
@@ -210,3 +211,12 @@ def test_an_ods_with_an_entity_trick_or_a_zip_bomb_is_refused_before_parsing(tmp
         open_sheet(tmp_path / "tricked.ods")
     with pytest.raises(OutpostError, match="zip bomb"):
         open_sheet(tmp_path / "bomb.ods")
+
+
+def test_the_thread_separator_is_what_the_help_says() -> None:
+    from app.importer.rows import THREAD_BREAK
+
+    assert "Three empty lines in a row (four line breaks)" in Field.TEXT.help
+    assert THREAD_BREAK == "\n" * 4  # three empty lines between two parts
+    (row,) = judge("thread_column.csv")
+    assert row.spec is not None and row.spec.thread == ("Part two", "Part three")
