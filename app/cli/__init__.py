@@ -98,12 +98,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the details go to the log file; the terminal gets one line
-        log.exception("outpost %s failed", args.command)
+        _log_unexpected(data_dir, str(args.command))
         from app.core.redact import redact
 
         print(f"outpost: unexpected error ({type(exc).__name__}: {_one_line(redact(str(exc)))[:200]}); "
               f"details are in {data_dir / 'logs' / 'outpost.log'}.", file=sys.stderr)
         return 1
+
+
+def _log_unexpected(data_dir: Path, command: str) -> None:
+    """The traceback into the data folder's log file, never onto the terminal (Python's last-resort
+    handler would print it there when the failure came before logging was set up)."""
+    if not any(getattr(h, "_outpost", False) for h in logging.getLogger().handlers):
+        from app.engine.logsetup import setup_logging
+
+        try:
+            setup_logging(data_dir / "logs")
+        except OSError:
+            return
+    log.exception("outpost %s failed", command)
 
 
 def _one_line(text: str) -> str:

@@ -104,3 +104,22 @@ def test_an_empty_at_never_becomes_an_undated_draft(data_dir: Path, capsys: pyte
     capsys.readouterr()
     assert main(["--data-dir", str(data_dir), "post", "list", "--json"]) == 0
     assert capsys.readouterr().out.strip() == "[]"
+
+
+def test_an_unexpected_failure_is_one_line_and_its_traceback_goes_to_the_log(tmp_path: Path) -> None:
+    """From outside: a command that fails before logging is set up must not print a traceback."""
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    script = ("import sys\nimport app.cli.service as service\n"
+              "def boom(args, data_dir):\n    raise RuntimeError('disk on fire, token=hunter2secret')\n"
+              "service.cmd_status = boom\nfrom app.cli import main\n"
+              f"sys.exit(main(['--data-dir', {str(data)!r}, 'status']))\n")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=root)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert "unexpected error (RuntimeError: disk on fire, token=[redacted])" in done.stderr
+    assert "hunter2secret" not in done.stderr and "Traceback" not in done.stderr
+    logged = (data / "logs" / "outpost.log").read_text(encoding="utf-8")
+    assert "Traceback" in logged and "outpost status failed" in logged and "hunter2secret" not in logged
