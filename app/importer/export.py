@@ -84,7 +84,10 @@ def _date_cell(row: ExportRow, *, native: bool) -> object:
     if row.scheduled_at is None:
         return None
     tz = zone(row.timezone)
-    local = row.scheduled_at.astimezone(tz)
+    try:
+        local = row.scheduled_at.astimezone(tz)
+    except OverflowError:  # 9999-12-31 23:00 UTC has no local time east of UTC: keep the instant
+        return row.scheduled_at.isoformat()
     wall = local.replace(tzinfo=None)
     if native and wall_time_exists(wall, tz) and not is_ambiguous(wall, tz):
         return wall

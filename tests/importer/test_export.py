@@ -211,3 +211,18 @@ def test_alt_text_lines_pair_with_the_media_and_extra_lines_are_a_clear_error(tm
     assert [m.alt_text for m in ok.spec.media] == ["", "A bowl, glazed sage"]  # an empty line skips one
     assert bad.status is RowStatus.INVALID
     assert any("2 alt texts for 1 attachment" in str(e) for e in bad.errors)
+
+
+def test_a_post_at_the_end_of_the_calendar_exports_and_imports_as_a_row_error(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from app.importer.rows import ImportOptions, RowStatus, open_sheet, parse_rows
+
+    row = ExportRow(datetime(9999, 12, 31, 23, 0, tzinfo=UTC), "Europe/Berlin", ("alice_x",), "far away")
+    for suffix in ("xlsx", "csv"):
+        path = tmp_path / f"end.{suffix}"
+        export([row], path)
+        sheet = open_sheet(path)
+        (judged,) = parse_rows(sheet, sheet.mapping, ROUND_TRIP_ACCOUNTS, ImportOptions(timezone="UTC"), NOW)
+        assert judged.status is RowStatus.INVALID
+        assert "9999-12-31 is not a date a post can have" in str(judged.errors[0])
