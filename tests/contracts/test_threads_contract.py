@@ -188,3 +188,17 @@ def test_a_wrong_field_name_is_caught() -> None:
     assert any("'media_type' is missing" in p for p in request_problems(container, create(text="hi")))
     status = Request("GET", f"/{VERSION}/1", {"fields": ["status_code"]}, {}, b"")
     assert any("'status_code' is not a field" in p for p in request_problems(CONTAINER, status))
+
+
+async def test_the_500_limit_counts_an_emoji_as_its_utf8_bytes(adapter, threads) -> None:
+    # Threads Posts page (updated 2026-04-14): "Text posts are limited to 500 characters. Emojis are counted as
+    # the number of UTF-8 bytes." 490 letters and three 4-byte emoji are 493 characters but 502 by that count.
+    account = _account(threads, age=3600)
+    text = "a" * 490 + "\N{GRINNING FACE}" * 3
+    assert [p.message for p in adapter.validate(PostContent(text), account)], "Outpost must refuse it while composing"
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(f"{threads.url}/{VERSION}/{threads.user_id}/threads",
+                                   headers={"Authorization": f"Bearer {threads.issue_token()}"},
+                                   data={"media_type": "TEXT", "text": text})
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == 100  # and the fake, like Threads
+    assert adapter.validate(PostContent("a" * 488 + "\N{GRINNING FACE}" * 3), account) == []  # 500 exactly

@@ -13,9 +13,18 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
+import regex
+
 from tests.fakes.server import FakeServer, Request, Response, serve_main
 
 _URL = re.compile(r"https?://\S+")
+_CLUSTER = regex.compile(r"\X")
+_EMOJI = regex.compile(r"\p{Extended_Pictographic}|\p{Regional_Indicator}")
+
+
+def threads_length(text: str) -> int:
+    """Threads' count: "emojis are counted as the number of UTF-8 bytes" (Threads Posts page, 2026-04-14)."""
+    return sum(len(c.encode("utf-8")) if _EMOJI.search(c) else len(c) for c in _CLUSTER.findall(text))
 DAY = 86400.0
 _ID = r"(?P<uid>me|\d+)"
 
@@ -141,7 +150,7 @@ class FakeThreads(FakeServer):
         if media_type not in ("TEXT", "IMAGE", "VIDEO", "CAROUSEL"):
             return graph_error("(#100) Param media_type must be one of {TEXT, IMAGE, VIDEO, CAROUSEL}", 100,
                                type_="THApiException")
-        if len(text) > 500:
+        if threads_length(text) > 500:
             return graph_error("(#100) Param text must be at most 500 characters long.", 100)
         if len(set(_URL.findall(text))) > 5:
             return graph_error("Invalid parameter", 100, user_msg="THREADS_API__LINK_LIMIT_EXCEEDED")
