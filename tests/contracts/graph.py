@@ -57,6 +57,7 @@ class Call:
     created: tuple[str, ...] = ("id",)
     answer_class: Callable[[dict[str, str]], type] | None = None  # overrides the SDK's target class
     extra: dict[str, str] = field(default_factory=dict)  # parameters allowed beyond the SDK's, with their source
+    values: dict[str, str] = field(default_factory=dict)  # documented values of answer fields the SDK types loosely
 
     @property
     def label(self) -> str:
@@ -249,6 +250,9 @@ def answer_problems(call: Call, request: Request, response: Response) -> list[st
             cls = _answer_class(call, sdk_request(*call.sdk), params)
             if cls is not None:
                 out += object_problems(cls, item, at)
+            for key, kind in call.values.items():
+                if isinstance(item, dict) and key in item and (problem := json_type_problem(kind, item[key])):
+                    out.append(f"{at}.{key}: {problem}")
         elif call.doc is not None and call.doc.fields and isinstance(item, dict):
             for key, value in item.items():
                 if key not in call.doc.fields:

@@ -106,6 +106,7 @@ async def test_every_call_of_every_kind_of_page_post_matches_the_sdk(adapter, ac
         (PostContent("A clip", title="Kneading", media=(video,)), None),
         (PostContent("Web clip", media=(MediaItem("https://cdn.example.com/v.mp4", kind=MediaKind.VIDEO),)), None),
         (PostContent("Later, text"), later),
+        (PostContent("Later, a photo", media=(local_photo,)), later),
         (PostContent("Later, two photos", media=(local_photo, local_photo)), later),
         (PostContent("Later, a clip", media=(video,)), later),
     ]

@@ -16,7 +16,8 @@ The SDK names the publish edge `/mediapublish` (a generator quirk); the path is 
 - "Oauth Authorize" reference (updated 2025-07-17): client_id, redirect_uri, response_type=code,
   scope, state;
 - "IG User Media" reference: media_type is one of CAROUSEL, REELS, STORIES, VIDEO (carousel items),
-  IMAGE by default (the SDK types it as a plain string).
+  IMAGE by default; "IG Container" reference: status_code is one of EXPIRED, ERROR, FINISHED,
+  IN_PROGRESS, PUBLISHED (the SDK types both as plain strings).
 Mismatches found and fixed: the SDK types IGUserForIGOnlyAPI.user_id as an int where the fake answered
 a string; Outpost called v21.0 (available until 2027-01-21, Graph API changelog) and now calls v26.0.
 """
@@ -41,9 +42,9 @@ from app.auth.instagram import InstagramBrowserSignIn, account_from_token
 from app.auth.secrets import KeyringSecrets
 from app.core.models import AccountInfo, MediaItem, MediaKind, Platform, PostContent
 from app.platforms.instagram import VERSION, InstagramAdapter, token_values
-from tests.contracts.graph import SDK, Call, Documented, check, request_problems
+from tests.contracts.graph import SDK, Call, Documented, answer_problems, check, request_problems
 from tests.fakes.instagram import FakeInstagram
-from tests.fakes.server import Fault, Request
+from tests.fakes.server import Fault, Request, Response
 from tests.fakes.support import FAST, MemoryJournal, context, job
 from tests.fakes.threads import DAY
 
@@ -67,7 +68,8 @@ CALLS = [
     Call("GET", r"/(me|\d+)/content_publishing_limit", (IGUserForIGOnlyAPI, "get_content_publishing_limit"),
          answer="list", answer_class=lambda _: ContentPublishingLimitResponse),
     Call("POST", r"/\d+/comments", (IGMediaForIGOnlyAPI, "create_comment"), answer="created"),
-    Call("GET", r"/\d+", (IGMediaForIGOnlyAPI, "api_get"), answer_class=_object_or_container),
+    Call("GET", r"/\d+", (IGMediaForIGOnlyAPI, "api_get"), answer_class=_object_or_container,
+         values={"status_code": "enum:EXPIRED|ERROR|FINISHED|IN_PROGRESS|PUBLISHED"}),  # IG Container reference
     Call("GET", r"/refresh_access_token", (IGRefreshAccessTokenForIGOnlyAPI, "api_get")),
     Call("GET", r"/access_token", (IGAccessTokenForIGOnlyAPI, "api_get")),
     Call("GET", r"/oauth/authorize", doc=Documented(LOGIN_DOCS, {
@@ -133,6 +135,13 @@ async def test_every_call_of_every_kind_of_post_matches_the_sdk(adapter, ig) -> 
     ig.not_ready_publishes = 1  # one 9007/2207027 answer: its error body is checked too
     await adapter.publish(job(account, PostContent("after a wait", media=(image,)), key="k10", attempt_id=10),
                           MemoryJournal())
+    ig.expire_new_containers = 1  # a container that expired is replaced: the new one's calls are checked too
+    await adapter.publish(job(account, PostContent("expired once", media=(image,)), key="k11", attempt_id=11),
+                          MemoryJournal())
+    ig.processing_error = "Error: the video could not be processed"
+    with pytest.raises(Exception):  # noqa: B017 (the container ends in ERROR: its status answer is checked)
+        await adapter.publish(job(account, PostContent("broken", media=(video,)), key="k12", attempt_id=12),
+                              MemoryJournal())
     exchanges = list(ig.exchanges)
     ends = {(r.method, r.path.split("/")[-1]) for r, _ in exchanges}
     assert {("POST", "media"), ("POST", "media_publish"), ("POST", "comments"), ("GET", "media"),
@@ -179,6 +188,9 @@ def test_a_wrong_field_name_is_caught() -> None:
     status = Request("GET", f"/{VERSION}/1", {"fields": ["status_code,state"]}, {}, b"")
     node = next(c for c in CALLS if c.path == r"/\d+")
     assert any("'state' is not a field of ShadowIGMediaBuilder" in p for p in request_problems(node, status))
+    done = Response(200, {"id": "1", "status_code": "DONE"})
+    assert any("'DONE' is not one of" in p for p in answer_problems(node, Request(
+        "GET", f"/{VERSION}/1", {"fields": ["status_code"]}, {}, b""), done))
 
 
 def test_outpost_calls_the_version_the_sdk_describes() -> None:

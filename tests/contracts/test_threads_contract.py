@@ -147,6 +147,8 @@ async def test_every_call_of_every_kind_of_post_matches_meta_s_pages(adapter, th
     await adapter.reconcile(job(account, PostContent("lost answer"), key="k9", attempt_id=9, checkpoints=lost.steps))
     threads.not_ready_publishes = 1  # one 24/4279009 answer: its error body is checked too
     await adapter.publish(job(account, PostContent("after a wait"), key="k10", attempt_id=10), MemoryJournal())
+    threads.expire_new_containers = 1  # a container that expired is replaced: the new one's calls are checked too
+    await adapter.publish(job(account, PostContent("expired once"), key="k12", attempt_id=12), MemoryJournal())
     threads.processing_error = "FAILED_DOWNLOADING_VIDEO"
     with pytest.raises(Exception):  # noqa: B017 (the container ends in ERROR: its status answer is checked)
         await adapter.publish(job(account, PostContent("broken", media=(video,)), key="k11", attempt_id=11),
