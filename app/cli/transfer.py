@@ -4,7 +4,9 @@ without the window."""
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -73,6 +75,10 @@ def cmd_import(args: argparse.Namespace, data_dir: Path) -> int:
     except ValueError as exc:
         raise OutpostError(str(exc)) from None
     sheet = open_sheet(args.file)  # refuses unreadable or hostile files before touching the data folder
+    if _by_letter_only(args.map) and not sheet.mapping.columns and sheet.header_index >= 0:
+        # Columns named by letter and no header Outpost knows: the first row is a post, not a header.
+        width = len(sheet.header.names)
+        sheet = replace(sheet, header_index=sheet.header_index - 1, header=Header(0, ("",) * width))
     mapping = _apply_maps(sheet.mapping, sheet.header, args.map)
     if mapping.unresolved:
         f = mapping.unresolved[0]
@@ -118,6 +124,10 @@ def cmd_import(args: argparse.Namespace, data_dir: Path) -> int:
         print(f"outpost: {refusal}", file=sys.stderr)
         return 2
     return 0
+
+
+def _by_letter_only(maps: list[str]) -> bool:
+    return bool(maps) and all(re.fullmatch(r"[A-Za-z]{1,2}", m.partition("=")[0].strip()) for m in maps)
 
 
 def _claims(sheet: Sheet, column: int, f: Field) -> bool:

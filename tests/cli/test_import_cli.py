@@ -286,3 +286,12 @@ def test_an_old_xls_file_says_how_to_convert_it(data_dir: Path, tmp_path: Path) 
     old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512)
     done = outpost(data_dir, "import", old)
     assert done.returncode == 2 and "save it as .xlsx (or .ods)" in done.stderr
+
+
+def test_columns_mapped_by_letter_in_a_file_without_headers_keep_the_first_row(data_dir: Path, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "plain.csv", f"First post,{SOON:%Y-%m-%d %H:%M}\r\nSecond post,"
+                                             f"{SOON + timedelta(hours=1):%Y-%m-%d %H:%M}\r\n")
+    done = outpost(data_dir, "import", path, "--map", "A=Text", "--map", "B=Date", "--account", "alice.bsky.social",
+                   "--dry-run", "--json")
+    report = json.loads(done.stdout)
+    assert done.returncode == 0 and [r["row"] for r in report["rows"]] == [1, 2] and report["would_import"] == 2
