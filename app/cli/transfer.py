@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shlex
 import sys
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
@@ -86,7 +87,7 @@ def cmd_import(args: argparse.Namespace, data_dir: Path) -> int:
                   if sheet.header.names[i - 1] and _claims(sheet, i, f)]
         names = ", ".join(repr(n) for n in claims)
         raise OutpostError(f"Several columns look like {f.value} ({names}); choose one with "
-                           f"--map {_arg(claims[-1] if claims else 'COLUMN')}= for each of the others "
+                           f"--map {shlex.quote(claims[-1]) if claims else 'COLUMN'}= for each of the others "
                            f"(or --map COLUMN={f.value}).")
     if Field.TEXT not in mapping.columns and Field.MEDIA not in mapping.columns:
         found = ", ".join(n for n in sheet.header.names if n) or "none"
@@ -132,10 +133,6 @@ def _by_letter_only(maps: list[str]) -> bool:
 
 def _claims(sheet: Sheet, column: int, f: Field) -> bool:
     return field_for_header(sheet.header.names[column - 1]) is f
-
-
-def _arg(name: str) -> str:
-    return name if name.replace("_", "").isalnum() else "'" + name.replace("'", "'\\''") + "'"
 
 
 def _apply_maps(mapping: Mapping, header: Header, maps: list[str]) -> Mapping:

@@ -4,6 +4,7 @@ a person understands), or a duplicate. Pure: accounts, existing posts and "now" 
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, tzinfo
@@ -168,15 +169,11 @@ def unused_columns(sheet: Sheet, mapping: Mapping, *, cli: bool = True) -> list[
         if known:
             hint = f"it looks like {known.value}, which another column already fills"
         else:
-            hint = ("map it with --map " + _quote_arg(name) + "=FIELD" if cli
+            hint = ("map it with --map " + shlex.quote(name) + "=FIELD" if cli
                     else "choose what it imports as above, or leave it out")
         out.append(f"Column {sheet.header.label(column)} was not used ({filled} filled cell"
                    f"{'s' if filled != 1 else ''}): {hint}.")
     return out
-
-
-def _quote_arg(name: str) -> str:
-    return name if name.replace("_", "").isalnum() else "'" + name.replace("'", "'\\''") + "'"
 
 
 def file_date_order(sheet: Sheet, mapping: Mapping, chosen: DateOrder) -> DateOrder | None:
