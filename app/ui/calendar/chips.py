@@ -11,8 +11,8 @@ from datetime import tzinfo
 from html import escape
 from typing import NamedTuple
 
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen, QPixmap
 
 from app.core.models import PostStatus
 from app.engine.repeat import is_repeat, repeats_live
@@ -57,26 +57,20 @@ def paint_chip(
     repeat = is_repeat(post)
     look = _look(post.status, repeat, palette)
     painter.save()
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    if ghost:
-        painter.setOpacity(0.78)
-    text_color = look.text
-    # Not stored yet (a repeat): a lighter chip with a dashed edge, so it never passes for a saved post.
-    painter.setBrush(QColor("#d64545").lighter(170) if refused else look.background)
-    if selected or ghost:
-        pen = QPen(theme.accent(palette) if not refused else QColor("#d64545"), 1.6)
+    if ghost or refused:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if ghost:
-            pen.setStyle(Qt.PenStyle.DashLine)
-        painter.setPen(pen)
-    elif repeat:
-        painter.setPen(look.edge)
+            painter.setOpacity(0.78)
+        _paint_body(painter, rect, look, repeat, QColor("#d64545") if refused else theme.accent(palette), True,
+                    ghost, QColor("#d64545").lighter(170) if refused else None)
     else:
-        painter.setPen(Qt.PenStyle.NoPen)
-    painter.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5) if repeat else rect, 4, 4)
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(look.bar)
-    painter.drawRoundedRect(QRectF(rect.left(), rect.top(), 4, rect.height()), 1.5, 1.5)
-    painter.setBrush(Qt.BrushStyle.NoBrush)
+        # The rounded body is the same for most chips of a page: drawn once per look and size, then copied.
+        device = painter.device()
+        ratio = device.devicePixelRatioF() if device is not None else 1.0
+        shape = _body(look, repeat, selected, round(rect.width()), round(rect.height()), ratio,
+                     theme.accent(palette).rgba() if selected else 0)
+        painter.drawPixmap(QPointF(round(rect.left()), round(rect.top())), shape)
+    text_color = look.text
     painter.setFont(font)
     fm = _metrics(font)
     x = rect.left() + 7
@@ -108,8 +102,9 @@ def paint_chip(
                 stamp = small.elidedText(stamp, Qt.TextElideMode.ElideRight, int(text_rect.width()))
         painter.setFont(stamp_font)
         painter.setPen(text_color)
-        painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, stamp)
-        x += _metrics(stamp_font).horizontalAdvance(stamp) + 4
+        stamp_metrics = _metrics(stamp_font)
+        painter.drawText(QPointF(x, _baseline(rect.top(), line_h, stamp_metrics)), stamp)
+        x += stamp_metrics.horizontalAdvance(stamp) + 4
         painter.setFont(font)
     glyph_y = rect.top() + (line_h - ICON) / 2
     if repeats_live(post) and not compact and x + ICON < right:
@@ -151,7 +146,7 @@ def paint_chip(
                              fm.elidedText(_status_word(post), Qt.TextElideMode.ElideRight, int(head.width())))
         painter.setPen(text_color)
         shown = fm.elidedText(words, Qt.TextElideMode.ElideRight, int(body.width()))
-        painter.drawText(body, Qt.AlignmentFlag.AlignVCenter, shown)
+        painter.drawText(QPointF(body.left(), _baseline(body.top(), line_h, fm)), shown)
     else:
         avail = int(right - x)
         shown = ""
@@ -161,8 +156,7 @@ def paint_chip(
                 f.setStrikeOut(True)
                 painter.setFont(f)
             shown = fm.elidedText(words, Qt.TextElideMode.ElideRight, avail)
-            painter.drawText(QRectF(x, rect.top(), avail, line_h),
-                             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, shown)
+            painter.drawText(QPointF(x, _baseline(rect.top(), line_h, fm)), shown)
     painter.restore()
     return shown
 
@@ -211,6 +205,51 @@ def _bold(font: QFont) -> QFont:
 
 def _metrics(font: QFont) -> QFontMetrics:
     return _fonts(font)[2]
+
+
+def _baseline(top: float, height: float, metrics: QFontMetrics) -> float:
+    """The baseline that centres a line of `metrics`' font in a row (as AlignVCenter would)."""
+    return top + (height - metrics.height()) / 2 + metrics.ascent()
+
+
+def _paint_body(painter: QPainter, rect: QRectF, look: _Look, repeat: bool, accent: QColor, outline: bool,
+                dashed: bool, fill: QColor | None = None) -> None:
+    """The rounded chip with its status bar; a repeat (not stored yet) is lighter with a dashed edge."""
+    painter.setBrush(fill or look.background)
+    if outline:
+        pen = QPen(accent, 1.6)
+        if dashed:
+            pen.setStyle(Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+    elif repeat:
+        painter.setPen(look.edge)
+    else:
+        painter.setPen(Qt.PenStyle.NoPen)
+    painter.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5) if repeat or outline else rect, 4, 4)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(look.bar)
+    painter.drawRoundedRect(QRectF(rect.left(), rect.top(), 4, rect.height()), 1.5, 1.5)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+
+
+_BODIES: dict[tuple[object, ...], QPixmap] = {}
+
+
+def _body(look: _Look, repeat: bool, selected: bool, width: int, height: int, ratio: float, accent: int) -> QPixmap:
+    key = (id(look), repeat, selected, width, height, ratio, accent)
+    pm = _BODIES.get(key)
+    if pm is None:
+        if len(_BODIES) > 256:
+            _BODIES.clear()
+        pm = QPixmap(max(1, round(width * ratio)), max(1, round(height * ratio)))
+        pm.setDevicePixelRatio(ratio)
+        pm.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pm)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        _paint_body(p, QRectF(0, 0, width, height), look, repeat, QColor.fromRgba(accent), selected, False)
+        p.end()
+        _BODIES[key] = pm
+    return pm
 
 
 def _status_word(post: PostView) -> str:
