@@ -159,8 +159,11 @@ class LinkedInAdapter:
                 "LinkedIn-Version": str(account.settings.get("linkedin_version") or API_VERSION),
                 "X-Restli-Protocol-Version": "2.0.0"}
 
-    async def _send(self, account: AccountInfo, method: str, url: str, *, create: bool, **kwargs: Any) -> httpx.Response:
-        headers = {**self._headers(account), **kwargs.pop("headers", {})}
+    async def _send(self, account: AccountInfo, method: str, url: str, *, create: bool, restli_method: str,
+                    **kwargs: Any) -> httpx.Response:
+        # X-RestLi-Method on every call, as LinkedIn's own client (linkedin-api-client) sends it; the
+        # Posts API's author finder is documented with X-RestLi-Method: FINDER.
+        headers = {**self._headers(account), "X-RestLi-Method": restli_method, **kwargs.pop("headers", {})}
         try:
             return await self._client.request(method, url, headers=headers, **kwargs)
         except httpx.HTTPError as exc:
@@ -220,13 +223,19 @@ class LinkedInAdapter:
             "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [], "thirdPartyDistributionChannels": []},
             "lifecycleState": "PUBLISHED", "isReshareDisabledByAuthor": False,
         }
-        if len(media) == 1:
+        warnings: list[str] = []
+        if len(media) == 1 and media[0][0].startswith("urn:li:video:"):
+            # The Posts API documents altText on images only (its video post carries title and id).
+            body["content"] = {"media": {"id": media[0][0]}}
+            if media[0][1]:
+                warnings.append("LinkedIn shows no description (alt text) on videos, so the video's was not sent.")
+        elif len(media) == 1:
             body["content"] = {"media": {"id": media[0][0], **({"altText": media[0][1]} if media[0][1] else {})}}
         elif media:
             body["content"] = {"multiImage": {"images": [{"id": urn, **({"altText": alt} if alt else {})}
                                                          for urn, alt in media]}}
         journal.record("post_sent_at", self.context.clock().isoformat())
-        response = await self._send(account, "POST", "/rest/posts", create=True, json=body)
+        response = await self._send(account, "POST", "/rest/posts", create=True, restli_method="CREATE", json=body)
         if response.status_code != 201:
             raise linkedin_error(response, create=True)
         urn = response.headers.get("x-restli-id", "")
@@ -234,7 +243,7 @@ class LinkedInAdapter:
             raise PublishError(ErrorKind.UNKNOWN, "LinkedIn accepted the post but did not say its address.",
                                http_status=201, code="no_urn")
         journal.record("post_urn", urn)
-        warnings = list(self._reminder(account))
+        warnings += self._reminder(account)
         if job.content.first_comment:
             try:
                 await self._comment(account, author, urn, job.content.first_comment)
@@ -247,9 +256,10 @@ class LinkedInAdapter:
         return f"https://www.linkedin.com/feed/update/{urn}/"
 
     async def _comment(self, account: AccountInfo, author: str, urn: str, text: str) -> None:
+        # A comment's message is plain text with offset-based attributes, not little text: sent as written.
         response = await self._send(account, "POST", f"/rest/socialActions/{quote(urn, safe='')}/comments",
-                                    create=True, json={"actor": author, "object": urn,
-                                                       "message": {"text": escape_little_text(text)}})
+                                    create=True, restli_method="CREATE",
+                                    json={"actor": author, "object": urn, "message": {"text": text}})
         if response.status_code not in (200, 201):
             raise linkedin_error(response, create=True, what="the comment")
 
@@ -276,7 +286,8 @@ class LinkedInAdapter:
 
     async def _upload_image(self, account: AccountInfo, item: MediaItem, author: str, n: int) -> str:
         data, mime, _ = await load_media(self._client, item.source, item.mime_type)
-        response = await self._send(account, "POST", "/rest/images", create=False, params={"action": "initializeUpload"},
+        response = await self._send(account, "POST", "/rest/images", create=False, restli_method="ACTION",
+                                    params={"action": "initializeUpload"},
                                     json={"initializeUploadRequest": {"owner": author}})
         if response.status_code != 200:
             raise linkedin_error(response, create=False, what=f"attachment {n}")
@@ -286,7 +297,8 @@ class LinkedInAdapter:
 
     async def _upload_video(self, account: AccountInfo, item: MediaItem, author: str, n: int) -> str:
         data, _mime, _ = await load_media(self._client, item.source, item.mime_type)
-        response = await self._send(account, "POST", "/rest/videos", create=False, params={"action": "initializeUpload"},
+        response = await self._send(account, "POST", "/rest/videos", create=False, restli_method="ACTION",
+                                    params={"action": "initializeUpload"},
                                     json={"initializeUploadRequest": {"owner": author, "fileSizeBytes": len(data),
                                                                       "uploadCaptions": False, "uploadThumbnail": False}})
         if response.status_code != 200:
@@ -296,7 +308,8 @@ class LinkedInAdapter:
         for part in value.get("uploadInstructions") or []:
             piece = data[int(part["firstByte"]):int(part["lastByte"]) + 1]
             etags.append(await self._put(account, str(part["uploadUrl"]), piece, "application/octet-stream", n))
-        response = await self._send(account, "POST", "/rest/videos", create=False, params={"action": "finalizeUpload"},
+        response = await self._send(account, "POST", "/rest/videos", create=False, restli_method="ACTION",
+                                    params={"action": "finalizeUpload"},
                                     json={"finalizeUploadRequest": {"video": value["video"], "uploadToken":
                                                                     value.get("uploadToken", ""),
                                                                     "uploadedPartIds": etags}})
@@ -318,7 +331,8 @@ class LinkedInAdapter:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.tuning.max_processing_wait
         while True:
-            response = await self._send(account, "GET", f"/rest/videos/{quote(urn, safe='')}", create=False)
+            response = await self._send(account, "GET", f"/rest/videos/{quote(urn, safe='')}", create=False,
+                                        restli_method="GET")
             if response.status_code != 200:
                 raise linkedin_error(response, create=False, what="the video's status")
             status = str(response.json().get("status") or "")
@@ -342,7 +356,7 @@ class LinkedInAdapter:
         if not sent:
             return Reconciliation(ReconcileStatus.NOT_PUBLISHED, detail="the post was never sent")
         try:
-            response = await self._send(job.account, "GET", "/rest/posts", create=False, params={
+            response = await self._send(job.account, "GET", "/rest/posts", create=False, restli_method="FINDER", params={
                 "q": "author", "author": self._author(job.account), "count": "10", "sortBy": "LAST_MODIFIED"})
         except PublishError as exc:
             return Reconciliation(ReconcileStatus.UNKNOWN, detail=exc.message)

@@ -3,13 +3,16 @@ on an exactly registered redirect, 60-day tokens (a refresh token only in "partn
 `/v2/userinfo`, the Images and Videos upload flows (initializeUpload, PUT, finalizeUpload with
 ETags, then PROCESSING -> AVAILABLE), `POST /rest/posts` answering 201 with an empty body and the
 URN in `x-restli-id`, comments, and reading posts only with `r_member_social`. Every `/rest` call
-needs `LinkedIn-Version` and `X-Restli-Protocol-Version`. Commentary is "little text": like
-LinkedIn, the fake keeps it only up to the first unescaped reserved character.
+needs `LinkedIn-Version` and `X-Restli-Protocol-Version`; an `X-RestLi-Method` header must name the
+call's Rest.li method, and the author finder needs it (FINDER), as the Posts API shows it.
+Commentary is "little text": like LinkedIn, the fake keeps it only up to the first unescaped
+reserved character. A comment's message is plain text (mentions are offset attributes), kept as sent.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 import secrets
 import time
 from typing import Any
@@ -18,6 +21,9 @@ from urllib.parse import urlencode
 from tests.fakes.server import FakeServer, Request, Response, serve_main
 
 RESERVED = set("|{}@[]()<>#\\*_~")
+# The Rest.li method of each call, as LinkedIn's client names it (X-RestLi-Method)
+RESTLI_METHODS = [("GET", r"/rest/posts", "FINDER"), ("POST", r"/rest/(posts|socialActions/[^/]+/comments)", "CREATE"),
+                  ("POST", r"/rest/(images|videos)", "ACTION"), ("GET", r"/rest/videos/[^/]+", "GET")]
 
 
 def stored_commentary(text: str) -> str:
@@ -106,6 +112,11 @@ class FakeLinkedIn(FakeServer):
                 return li_error(400, "X-Restli-Protocol-Version 2.0.0 is required")
             if version not in self.active_versions:
                 return li_error(426, f"Requested version {version} is not active", code="NONEXISTENT_VERSION")
+            named = request.headers.get("x-restli-method", "")
+            method = next((m for verb, path, m in RESTLI_METHODS
+                           if verb == request.method and re.fullmatch(path, request.path)), "")
+            if named and named.upper() != method:
+                return li_error(400, f"X-RestLi-Method {named} does not match the request ({method})")
         return None
 
     # ---- routes ------------------------------------------------------------------------
@@ -244,7 +255,7 @@ class FakeLinkedIn(FakeServer):
                 return li_error(422, f"ERROR :: /content/media/id :: {urn} is not ready")
         urn = f"urn:li:share:{next(self._ids)}"
         self.posts.append({"id": urn, "commentary": stored_commentary(str(body.get("commentary") or "")),
-                           "sent_commentary": body.get("commentary"), "media": ids,
+                           "sent_commentary": body.get("commentary"), "media": ids, "content": content,
                            "kind": "multiImage" if "multiImage" in content else ("media" if ids else "text"),
                            "createdAt": int(time.time() * 1000)})
         return Response(201, b"", {"x-restli-id": urn})
@@ -253,6 +264,8 @@ class FakeLinkedIn(FakeServer):
         denied = self._authed(request)
         if denied:
             return denied
+        if request.headers.get("x-restli-method", "").upper() != "FINDER":
+            return li_error(400, "The author finder needs the header X-RestLi-Method: FINDER")
         if not self.can_read_posts:
             return li_error(403, "Not enough permissions to access: partnerApiPostsExternal.FINDER-author.20261001",
                             100)

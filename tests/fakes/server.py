@@ -44,6 +44,8 @@ class Request:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
+    raw_path: str = ""  # as sent on the wire, still percent-encoded (Rest.li key encoding is checked on it)
+    raw_query: str = ""
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
@@ -249,7 +251,8 @@ class FakeServer:
                 elif headers.get("transfer-encoding", "").lower() == "chunked":
                     body = await self._read_chunked(reader)
                 url = urlsplit(target)
-                request = Request(method, unquote(url.path), parse_qs(url.query, keep_blank_values=True), headers, body)
+                request = Request(method, unquote(url.path), parse_qs(url.query, keep_blank_values=True), headers, body,
+                                  url.path, url.query)
                 keep = await self._dispatch(request, writer)
                 if not keep or headers.get("connection", "").lower() == "close":
                     break

@@ -92,8 +92,9 @@ async def test_a_text_post_arrives_whole_and_its_urn_comes_from_the_header(adapt
     assert post["commentary"] == escape_little_text(text) and post["kind"] == "text"
     assert result.external_id == post["id"] == journal.steps["post_urn"]
     assert result.url == f"https://www.linkedin.com/feed/update/{post['id']}/"
+    # The Comments API's message is plain text (mentions are offset attributes): no little-text escapes
     assert linkedin_fake.comments == [{"object": post["id"], "actor": linkedin_fake.author,
-                                       "text": escape_little_text("Details (below)")}]
+                                       "text": "Details (below)"}]
 
 
 async def test_one_image_and_a_multi_image_post(adapter, account, linkedin_fake, tmp_path) -> None:
@@ -114,6 +115,15 @@ async def test_a_video_goes_up_in_parts_with_etags_and_waits_until_available(ada
     [video] = linkedin_fake.videos.values()
     assert post["media"] == [video["urn"]] and video["status"] == "AVAILABLE" and len(video["parts"]) == 3
     assert b"".join(video["parts"][i] for i in sorted(video["parts"])) == Path(item.source).read_bytes()
+
+
+async def test_a_video_s_description_is_not_sent_as_alt_text_and_the_result_says_so(adapter, account,
+                                                                                     linkedin_fake, tmp_path) -> None:
+    item = replace(_video(tmp_path, 1000), alt_text="A potter at the wheel")
+    result = await adapter.publish(job(account, PostContent("watch", media=(item,))), MemoryJournal())
+    [post] = linkedin_fake.published()
+    assert post["content"] == {"media": {"id": post["media"][0]}}  # the Posts API's video post: no altText
+    assert any("alt text" in w for w in result.warnings)
 
 
 async def test_a_failed_video_is_permanent_and_nothing_is_posted(adapter, account, linkedin_fake, tmp_path) -> None:
@@ -173,6 +183,15 @@ async def test_a_lost_answer_is_found_when_linkedin_lets_us_read(adapter, accoun
     rec = await adapter.reconcile(j)
     [post] = linkedin_fake.published()
     assert rec.status is ReconcileStatus.PUBLISHED and rec.external_id == post["id"]
+
+
+async def test_the_author_finder_names_its_rest_li_method(adapter, account, linkedin_fake) -> None:
+    linkedin_fake.can_read_posts = True
+    j = job(account, PostContent("anything"), checkpoints={"post_sent_at": datetime.now(UTC).isoformat()})
+    rec = await adapter.reconcile(j)
+    [(finder, answer)] = [(r, a) for r, a in linkedin_fake.exchanges if r.path == "/rest/posts"]
+    assert finder.headers.get("x-restli-method") == "FINDER" and answer.status == 200
+    assert rec.status is ReconcileStatus.UNKNOWN and "not among" in rec.detail
 
 
 async def test_without_read_permission_a_lost_answer_stays_unknown(adapter, account, linkedin_fake) -> None:
