@@ -9,6 +9,7 @@ that reports "done" while nothing will go out would lose the post in practice.
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from app.cli import open_runtime
 from app.core.models import TargetStatus
 from app.core.timeutil import zone
 from app.store.lock import DataDirLock, DataDirLocked
+from app.store.paths import state_path
 from app.store.views import PostView, TargetView
 
 if TYPE_CHECKING:
@@ -58,12 +60,26 @@ def _through_running_publisher(post_id: int, data_dir: Path) -> int:
         told = rt.publisher_told
     pid = told.pid if told is not None else publisher_pid(data_dir)
     who = f"Outpost (pid {pid})" if pid else "The running Outpost"
+    state = _running_state(data_dir)
+    if state.get("database_problem") or state.get("paused"):
+        print(f"Post {post_id}: scheduled for now, but {who} has paused publishing; it goes out when "
+              "publishing resumes (the tray's Resume, or restart it).", file=sys.stderr)
+        return 1
     if told is not None:
         print(f"Post {post_id}: {who} is publishing it now on {count} account(s); "
               f"`outpost post show {post_id}` shows how it went.")
     else:  # it listens on no channel (an older version): the poke file reaches it within a minute
         print(f"Post {post_id}: {who} publishes it at its next wake-up, within a minute, on {count} account(s).")
     return 0
+
+
+def _running_state(data_dir: Path) -> dict[str, object]:
+    """What the running publisher last wrote about itself (paused?), or {} when unreadable."""
+    try:
+        value = json.loads(state_path(data_dir).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 async def _publish_here(runtime: Runtime, post_id: int) -> int:

@@ -46,7 +46,6 @@ class DatabaseMissing(DatabaseError):
         super().__init__(missing.message())
         self.missing = missing
 
-HANDOFF_AFTER_S = 0.2
 Listener = Callable[[str], None]
 NoticeListener = Callable[[str, str, str], None]
 
@@ -250,16 +249,11 @@ class Runtime:
             self._replan()
 
     def _replan(self) -> None:
-        """Posts changed: re-arm the one wake-up (one query), keep `outpost status`'s view of the next
-        wake-up true, and hand off what platforms schedule themselves."""
+        """Posts changed: hand off what platforms schedule themselves, re-arm the one wake-up (one
+        query), and keep `outpost status`'s view of the next wake-up true."""
+        self.publisher.hand_off()
         self.publisher.rearm()
         self._write_state()
-        # Handing posts days ahead to a platform is never urgent: let a post due now claim the
-        # writer thread first.
-        if self._loop is not None:
-            self._loop.call_later(HANDOFF_AFTER_S, self.publisher.hand_off)
-        else:
-            self.publisher.hand_off()
 
     def _database_still_there(self) -> bool:
         """False once the database file was deleted or replaced under us: publishing then stops,

@@ -245,3 +245,31 @@ def test_publish_now_that_fails_says_so_and_retry_with_nobody_running_says_it_wa
     retried = cli("post", "retry", str(post))
     assert retried.returncode == 0, retried.stderr
     assert "No Outpost is running: start it or run `outpost run`." in retried.stderr
+
+
+async def test_publish_now_while_the_window_has_paused_publishing_says_it_waits(cli: Cli) -> None:
+    import asyncio
+
+    from app.engine.runtime import Runtime
+    from tests.support.memkeyring import InMemoryKeyring
+
+    window = Runtime.open(cli.data_dir, secrets=_memory_secrets(InMemoryKeyring))
+    await window.start()  # this test process plays the window: it holds the folder and publishes
+    try:
+        window.publisher.pause()  # the tray's Pause
+        post = await asyncio.to_thread(_add, cli, "--draft")
+        result = await asyncio.to_thread(cli, "post", "publish-now", str(post))
+        assert result.returncode == 1
+        assert "has paused publishing" in result.stderr and "is publishing it now" not in result.stdout
+        assert window.planner.post(post).status.value == "scheduled"  # it goes out on resume
+    finally:
+        await window.stop()
+
+
+def _memory_secrets(keyring_class):  # type: ignore[no-untyped-def]
+    import keyring
+
+    from app.auth.secrets import KeyringSecrets
+
+    keyring.set_keyring(keyring_class())
+    return KeyringSecrets()
