@@ -147,3 +147,20 @@ def test_cancel_in_the_details_of_a_selected_repeat_asks_and_cancels_only_that_o
     assert runtime.planner.post(head).status is PostStatus.SCHEDULED  # the series goes on
     stored = runtime.planner.posts_between(at_local(day, 0), at_local(day + timedelta(days=1), 0))
     assert [p.status for p in stored] == [PostStatus.CANCELLED]
+
+
+def test_opening_a_repeat_in_the_agenda_asks_too(qtbot, window, runtime) -> None:
+    _daily_from_tomorrow(runtime)
+    window.set_view("agenda")
+    window.agenda.set_cursor(local_today() + timedelta(days=3))
+    window.reload()
+    repeat = next(p for p in window.agenda.posts if isinstance(p, Repeat))
+    row = window.agenda.list.post_rect(repeat.id)
+    assert row is not None
+    QTest.mouseDClick(window.agenda.list.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                      row.center().toPoint())
+    _answer(qtbot, window, "Only this one")
+    qtbot.waitUntil(lambda: bool(window.editors))
+    opened = window.editors[-1].post
+    assert opened is not None and opened.recurrence is None and opened.scheduled_at == repeat.scheduled_at
+    window.editors[-1].close()
