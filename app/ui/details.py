@@ -243,17 +243,18 @@ class DetailsPanel(QFrame):
         for a in attempts:  # oldest first: the first try on each account is try 1
             tries[a.target_id] = tries.get(a.target_id, 0) + 1
             numbered.append((tries[a.target_id], a))
+        due = {t.id: t.scheduled_at or post.scheduled_at for t in post.targets}
         for number, a in numbered[:30]:
-            self.body.addWidget(self._attempt_row(a, number, len(post.targets) > 1))
+            self.body.addWidget(self._attempt_row(a, number, len(post.targets) > 1, due.get(a.target_id)))
         self.body.addStretch(1)
 
-    def _attempt_row(self, a: AttemptView, number: int, name_account: bool) -> QWidget:
+    def _attempt_row(self, a: AttemptView, number: int, name_account: bool, due: datetime | None) -> QWidget:
         row = QWidget()
         rl = QGridLayout(row)
         rl.setContentsMargins(0, 2, 0, 4)
         rl.setHorizontalSpacing(8)
         rl.setVerticalSpacing(1)
-        when = shown_minute(a)
+        when = shown_minute(a, due)
         heading = QLabel(f"Try {number} · {local_wall(when, self.tz):%d %b %H:%M}")
         exact = local_wall(a.started_at, self.tz)
         answered = f", answered {local_wall(a.finished_at, self.tz):%H:%M:%S.%f}"[:-3] if a.finished_at else ""
@@ -279,11 +280,14 @@ class DetailsPanel(QFrame):
         return row
 
 
-def shown_minute(a: AttemptView) -> datetime:
-    """The minute a try belongs to: when the platform answered, to the minute.
+def shown_minute(a: AttemptView, due: datetime | None = None) -> datetime:
+    """The minute a try belongs to, as people scheduled it.
 
-    The publisher journals a try a moment before the due instant, so its start (21:23:59.9) is not
-    the minute people scheduled (21:24); the answer comes after it.
+    Timers fire and the publisher journals a try a moment before the due instant, so the try of
+    the 21:24 post starts (and may even finish) at 21:23:59.9: within a minute before `due`, it is
+    shown at `due`. Later tries (retries) show the minute the platform answered.
     """
-    at = a.finished_at or a.started_at + timedelta(seconds=2)
+    at = a.finished_at or a.started_at
+    if due is not None and timedelta(0) <= due - a.started_at < timedelta(minutes=1):
+        return due.replace(second=0, microsecond=0)
     return at.replace(second=0, microsecond=0)

@@ -98,6 +98,8 @@ class HeaderBar(QFrame):
             if layout is not None:
                 layout.invalidate()
         self.zone.setVisible(self.width() >= 900)
+        # A very small (or scaled) screen: "New post" keeps its icon and tooltip, the period its room.
+        self.new_button.setText("" if self.width() < 760 else "New post")
 
     def set_view(self, name: str) -> None:
         self.view_buttons[name].setChecked(True)

@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QByteArray, QSize, Qt, Signal
+from PySide6.QtCore import QByteArray, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
     QKeySequence,
+    QResizeEvent,
     QShowEvent,
     QUndoStack,
 )
@@ -64,6 +65,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("outpost.ui")
 
 SIDEBAR_WIDTH = 230
+MINIMUM_SIZE = QSize(760, 520)  # logical px; never more than the screen has (fit_to_screen)
+VIEW_MINIMUM = QSize(300, 180)
+TITLE_BAR = 32  # kept free above the window until the window manager reports its frame
+NARROW = 900  # below this width the sidebar steps aside for the calendar
 
 
 class MainWindow(QMainWindow):
@@ -91,7 +96,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(icons.app_icon())
         self.setObjectName("mainWindow")
         self.setAcceptDrops(True)
-        self.setMinimumSize(QSize(1000, 660))
+        self.setMinimumSize(MINIMUM_SIZE)  # fit_to_screen lowers it on a small or scaled screen
         self.keys = CalendarKeys(self)
         self._build()
         self._build_actions()
@@ -114,6 +119,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 800)
+        self.fit_to_screen()
         if runtime is not None:
             self.attach(runtime)
         else:
@@ -213,6 +219,7 @@ class MainWindow(QMainWindow):
     # -- views are built when first shown, so the window paints quickly ---------------------
     def _add_view(self, name: str, view: QWidget) -> None:
         view.clock = self.clock  # type: ignore[attr-defined]
+        view.setMinimumSize(VIEW_MINIMUM)  # a 640×360 logical screen still shows the whole window
         self._views[name] = view
         self.stack.addWidget(view)
         from app.ui.calendar.repeats import connect_repeats  # asks: this one, the following or all?
@@ -416,6 +423,7 @@ class MainWindow(QMainWindow):
 
     def _toggle_sidebar(self) -> None:
         self._sidebar_auto_hidden = False
+        self._sidebar_narrow_hidden = False
         if self.sidebar.isHidden() or self.split.sizes()[0] < self.sidebar.minimumWidth():
             self.show_sidebar()  # shown but squeezed out of sight counts as shut
         else:
@@ -547,7 +555,10 @@ class MainWindow(QMainWindow):
                 self._details.hide()
             if getattr(self, "_sidebar_auto_hidden", False):
                 self._sidebar_auto_hidden = False
-                self.show_sidebar()
+                if self.width() >= NARROW:
+                    self.show_sidebar()
+                else:
+                    self._sidebar_narrow_hidden = True
             return
         self.details.show_post(post, self.planner.attempts(post.id))
         # isHidden, not isVisible: with the window in the tray every child is "invisible", and
@@ -796,7 +807,45 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        handle = self.windowHandle()
+        if handle is not None and not getattr(self, "_follows_screen", False):
+            self._follows_screen = True
+            handle.screenChanged.connect(lambda _screen: self.fit_to_screen())
+        self.fit_to_screen()
         self.reload()
+
+    def fit_to_screen(self, available: QRect | None = None) -> None:
+        """Never bigger than the screen: 1920×1080 at 200 % is 960×540 logical pixels, less the panel.
+
+        The minimum shrinks to the free area (less the title bar), and a remembered size that no
+        longer fits is cut to it, so "New post" and the status bar are always on screen.
+        """
+        if available is None:
+            screen = self.screen()
+            if screen is None:
+                return
+            available = screen.availableGeometry()
+        frame = self.frameGeometry().size() - self.geometry().size()
+        decor = QSize(max(frame.width(), 0), max(frame.height(), TITLE_BAR))  # the frame is known once shown
+        room = QSize(available.width() - decor.width(), available.height() - decor.height())
+        self.setMinimumSize(MINIMUM_SIZE.boundedTo(room))
+        if self.width() > room.width() or self.height() > room.height():
+            self.resize(self.size().boundedTo(room))
+            self.move(max(available.left(), min(self.x(), available.right() - room.width())),
+                      max(available.top(), min(self.y(), available.bottom() - room.height())))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # A narrow window (a small or scaled screen) gives the calendar the width; the toggle brings
+        # the sidebar back, and widening the window restores it.
+        narrow = self.width() < NARROW
+        if narrow and not self.sidebar.isHidden():
+            self.sidebar.hide()
+            self._sidebar_narrow_hidden = True
+        elif not narrow and getattr(self, "_sidebar_narrow_hidden", False):
+            self._sidebar_narrow_hidden = False
+            if self._details is None or self._details.isHidden() or self.width() >= 1200:
+                self.show_sidebar()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.setValue("geometry", self.saveGeometry())

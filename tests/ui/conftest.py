@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -19,6 +22,21 @@ from app.engine.runtime import Runtime
 from app.ui import theme
 
 ZONE = "Europe/Berlin"
+
+
+def _desktop_sized_offscreen_screen() -> None:
+    """Offscreen Qt's screen is 800×800 unless configured; the window fits itself to its screen
+    (issue 13 #7), so the tests get a 1920×1080 one, as a desktop has. Before any QApplication."""
+    if os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+        return
+    config = Path(tempfile.gettempdir()) / f"outpost-test-screen-{os.getpid()}.json"
+    config.write_text(json.dumps({"screens": [{"name": "desktop", "x": 0, "y": 0, "width": 1920, "height": 1080,
+                                               "logicalDpi": 96, "logicalDpiX": 96, "logicalDpiY": 96,
+                                               "dpr": 1}]}), encoding="utf-8")
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
+
+
+_desktop_sized_offscreen_screen()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -122,7 +122,7 @@ def test_a_drafts_details_show_every_part_of_its_thread(qtbot, window, runtime) 
     assert "Part 3 of 3" in texts
 
 
-def test_the_history_names_each_try_by_its_number_and_the_minute_it_went_out() -> None:
+def test_the_history_shows_a_try_at_the_minute_the_post_was_scheduled() -> None:
     from datetime import UTC, datetime
 
     from app.core.models import AttemptOutcome
@@ -130,12 +130,12 @@ def test_the_history_names_each_try_by_its_number_and_the_minute_it_went_out() -
     from app.ui.details import shown_minute
 
     due = datetime(2026, 3, 4, 20, 24, tzinfo=UTC)
-    journaled_ahead = AttemptView(1, 7, "Sandbox", due - timedelta(milliseconds=40), due + timedelta(milliseconds=90),
-                                  AttemptOutcome.SUCCEEDED, 200, "", 130)
-    assert shown_minute(journaled_ahead) == due  # 21:24, not 21:23:59
-    in_flight = AttemptView(2, 7, "Sandbox", due - timedelta(milliseconds=40), None, AttemptOutcome.IN_FLIGHT,
-                            None, "", None)
-    assert shown_minute(in_flight) == due
+    early = AttemptView(1, 7, "Sandbox", due - timedelta(milliseconds=40), due - timedelta(milliseconds=5),
+                        AttemptOutcome.SUCCEEDED, 200, "", 35)
+    assert shown_minute(early, due) == due  # 21:24, not 21:23:59: the timer fired a moment early
+    retry = AttemptView(2, 7, "Sandbox", due + timedelta(minutes=5, seconds=40),
+                        due + timedelta(minutes=5, seconds=41), AttemptOutcome.FAILED, 503, "busy", 900)
+    assert shown_minute(retry, due) == due + timedelta(minutes=5)
 
 
 def test_the_partly_published_filter_looks_back_like_the_other_problems(qtbot, window, runtime) -> None:
