@@ -58,7 +58,13 @@ class _WeekHeader(QWidget):
         p.setFont(small)
         p.setPen(muted)
         label = self.zone_label()
-        p.drawText(QRectF(0, HEADER - 20, GUTTER - 6, 16), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
+        room = QRectF(2, HEADER - 20, GUTTER - 8, 16)
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        if p.fontMetrics().horizontalAdvance(label) > room.width():
+            # "UTC-3:30" is wider than the gutter: "UTC" above, the offset below.
+            p.drawText(room.translated(0, -16), right, "UTC")
+            label = label.removeprefix("UTC")
+        p.drawText(room, right, label)
         for col in range(7):
             day = v.first_day() + timedelta(days=col)
             x = v.column_x(col)
