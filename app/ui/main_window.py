@@ -259,7 +259,9 @@ class MainWindow(QMainWindow):
             elif name == "activity":
                 from app.ui import activity
 
-                self._add_view(name, activity.ActivityView(self.tz))
+                log_view = activity.ActivityView(self.tz)
+                log_view.postActivated.connect(lambda post_id: self._selection_changed([post_id]))
+                self._add_view(name, log_view)
             else:
                 raise KeyError(name)
         return self._views[name]
@@ -328,7 +330,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self.close_action = self._action("Close window", "Ctrl+W", self.close, "")
         file_menu.addAction(self.close_action)
-        self.quit_action = self._action("Quit Outpost", "Ctrl+Q", self.request_quit, "")
+        self.quit_action = self._action("Quit Outpost", "Ctrl+Q", self.confirm_quit, "")
         file_menu.addAction(self.quit_action)
         edit = menu.addMenu("&Edit")
         self.undo_action = self.undo.createUndoAction(self, "Undo")
@@ -470,7 +472,9 @@ class MainWindow(QMainWindow):
 
                 view.set_posts(posts_with_repeats(self.planner, start, end, **view.query()))
             elif hasattr(view, "set_events"):
-                view.set_events(self.planner.events(200))
+                events = self.planner.events(200)
+                view.set_events(events, self._post_words({e.post_id for e in events if e.post_id is not None}),
+                                self.planner.accounts())
             if hasattr(view, "step_page"):
                 self.header.title.setText(view.title())
             else:
@@ -499,6 +503,19 @@ class MainWindow(QMainWindow):
             self._update_health()
         except OutpostError as exc:
             self.toast.show_message(str(exc), kind="error")
+
+    def _post_words(self, ids: set[int]) -> dict[int, str]:
+        """The first words of each post still there, to name it in the activity list."""
+        from app.ui.calendar.timeline import first_words
+
+        words = {}
+        for post_id in ids:
+            try:
+                post = self.planner.post(post_id)
+            except OutpostError:
+                continue  # deleted since: its events keep their number
+            words[post_id] = first_words(post.text or post.title or "(no text)", 32)
+        return words
 
     def _posts_in(self, span: tuple[datetime, datetime]) -> list[PostView]:
         posts = self._range_cache.get(span)
@@ -804,6 +821,43 @@ class MainWindow(QMainWindow):
     def request_quit(self) -> None:
         self._really_quit = True
         self.quitRequested.emit()
+
+    def confirm_quit(self) -> QMessageBox | None:
+        """Quit, first saying that scheduled posts wait until Outpost runs again (once asked, or never)."""
+        waiting = 0
+        if self._runtime is not None:
+            try:
+                waiting = self.planner.counts().get(PostStatus.SCHEDULED, 0)
+            except OutpostError:
+                waiting = 0
+        if not waiting or flag(self.settings, "quit_hint_off"):
+            self.request_quit()
+            return None
+        state = self.runtime.publisher.state() if self.runtime.started else None
+        nxt = state.next_due if state is not None else None
+        when = f" The next is due {local_wall(nxt, self.tz):%a %d %b at %H:%M}." if nxt else ""
+        box = QMessageBox(QMessageBox.Icon.Question, "Quit Outpost?",
+                          f"{waiting} scheduled post{'s' if waiting != 1 else ''} will not go out while Outpost is "
+                          f"closed.{when} They are published when you start Outpost again (late ones wait "
+                          "for you to decide).\n\nClosing the window instead keeps Outpost publishing in the "
+                          "background.", QMessageBox.StandardButton.NoButton, self)
+        quit_button = box.addButton("Quit", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep publishing", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        remember = QCheckBox("Don't ask again")
+        box.setCheckBox(remember)
+        box.setObjectName("quitQuestion")
+
+        def answered(_result: int) -> None:
+            if box.clickedButton() is not quit_button:
+                return
+            if remember.isChecked():
+                self.settings.setValue("quit_hint_off", True)
+            self.request_quit()
+
+        box.finished.connect(answered)
+        box.open()  # never exec(): publishing goes on while it is asked
+        return box
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

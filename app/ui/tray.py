@@ -78,7 +78,7 @@ class Tray(QSystemTrayIcon):
         self.publish_action.triggered.connect(self.publish_due_now)
         self.menu.addSeparator()
         self.quit_action = self.menu.addAction("Quit Outpost")
-        self.quit_action.triggered.connect(self.quitRequested.emit)
+        self.quit_action.triggered.connect(lambda _checked=False: self.window.confirm_quit())  # says what waits
 
     def toggle_pause(self) -> None:
         publisher = self.runtime.publisher

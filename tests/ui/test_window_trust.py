@@ -279,3 +279,50 @@ def test_alt_arrows_move_the_selected_post_a_day_and_ctrl_z_puts_it_back(qtbot, 
     for _ in range(3):
         QTest.keyClick(week, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert runtime.planner.post(post_id).scheduled_at == at_local(day, 9, 30)
+
+
+def test_activity_names_posts_and_accounts_in_words_and_a_row_opens_the_post(qloop, qtbot, window, runtime) -> None:
+    async def scenario() -> None:
+        await runtime.start()
+        try:
+            post_id = make_post(runtime, utcnow() + timedelta(milliseconds=300), "Morning hello to everyone")
+            await _until(lambda: runtime.planner.post(post_id).status is PostStatus.PUBLISHED)
+        finally:
+            await runtime.stop()
+
+    qloop.run_until_complete(scenario())
+    window.set_view("activity")
+    tree = window.activity.tree
+    rows = [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())]
+    published = next(r for r in rows if r.text(1).startswith("Published post"))
+    assert published.text(1) == "Published post “Morning hello to everyone” on Sandbox."
+    assert not any("#" in r.text(1) for r in rows if r.data(0, 256) is not None)  # no leaked ids
+    tree.itemClicked.emit(published, 1)
+    assert window.details.isVisible() and window.details.post is not None
+    assert window.details.post.text == "Morning hello to everyone"
+
+
+def test_quitting_with_posts_scheduled_says_they_wait_until_outpost_runs_again(qtbot, window, runtime) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.ui.tray import Tray
+
+    with qtbot.waitSignal(window.quitRequested, timeout=2000):  # nothing scheduled: quits at once
+        window.quit_action.trigger()
+    window._really_quit = False
+    make_post(runtime, utcnow() + timedelta(hours=2), "waits for Outpost")
+    tray = Tray(window, runtime)
+    tray.rebuild_menu()
+    quit_signals: list[bool] = []
+    window.quitRequested.connect(lambda: quit_signals.append(True))
+    tray.quit_action.trigger()
+    box = window.findChild(QMessageBox, "quitQuestion")
+    assert box is not None and box.isVisible() and not quit_signals
+    assert "1 scheduled post will not go out while Outpost is closed" in box.text()
+    next(b for b in box.buttons() if b.text() == "Keep publishing").click()
+    qtbot.waitUntil(lambda: not box.isVisible())
+    assert not quit_signals
+    window.quit_action.trigger()
+    box = next(b for b in window.findChildren(QMessageBox, "quitQuestion") if b.isVisible())
+    next(b for b in box.buttons() if b.text() == "Quit").click()
+    qtbot.waitUntil(lambda: bool(quit_signals))
