@@ -18,7 +18,7 @@ from typing import Any
 
 from app.core.models import MediaItem, Platform, PostStatus, TargetStatus
 from app.store.migrations import HEAD
-from app.store.views import PostView, TargetView
+from app.store.views import PostView, TargetView, account_name
 
 _POSTS = """
 SELECT id, status, text, scheduled_at, timezone, media, first_comment, thread, recurrence, overrides,
@@ -77,7 +77,7 @@ def _target(row: Any) -> TargetView:
     kind = Platform(platform)
     return TargetView(
         id=int(tid), post_id=int(post_id), account_id=int(account_id), platform=kind,
-        account_label=f"{display_name or handle} · {kind.label}", status=TargetStatus(status),
+        account_label=account_name(display_name, handle, kind), status=TargetStatus(status),
         scheduled_at=_instant(scheduled_at), due_at=_instant(due_at),
         external_id=str(external_id), external_url=str(external_url), attempts=int(attempts),
         last_error=str(last_error), natively_scheduled=bool(native),
