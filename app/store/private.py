@@ -63,22 +63,40 @@ def write_private_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+# What Outpost keeps in its data folder: only these are ever tightened, so a folder a person chose
+# for other things too (--data-dir ~/Documents) keeps the modes of everything else in it.
+OWN_ENTRIES = ("outpost.sqlite3", "outpost.sqlite3-wal", "outpost.sqlite3-shm", "outpost.sqlite3-journal",
+               "outpost.lock", "outpost.pid", "schedule-changed", "publisher-state.json",
+               "publisher-endpoint.json", "media-host.json", "window.ini", "logs", "backups", "sandbox", "damaged")
+
+
 def make_private_data_dir(root: Path) -> None:
-    """Create the data folder 0700. One made by an older version (group or world could enter it) has
-    everything in it tightened once; after that, opening costs one stat()."""
+    """Create the data folder 0700. In one made by an older version (group or others could enter
+    it), Outpost's own files and folders are tightened once; after that, opening costs one stat()."""
     existed = root.exists()
     root.mkdir(parents=True, exist_ok=True)
     if not POSIX:
         return
-    if existed and (root.stat().st_mode & 0o077):
-        tighten_tree(root)
-    tighten(root, PRIVATE_DIR)
+    if not existed:
+        tighten(root, PRIVATE_DIR)
+        return
+    if not root.stat().st_mode & 0o077:
+        return
+    ours = [root / name for name in OWN_ENTRIES if (root / name).exists()]
+    for path in ours:
+        if path.is_dir() and not path.is_symlink():
+            tighten_tree(path)
+        else:
+            tighten(path, PRIVATE_FILE)
+    if all(name.startswith(OWN_ENTRIES) for name in os.listdir(root)):  # Outpost's alone: not a shared folder
+        tighten(root, PRIVATE_DIR)
 
 
 def tighten_tree(root: Path) -> None:
-    """Folders 0700 and files 0600 under `root` (the data folder of an older version)."""
+    """`root` and the folders under it 0700, the files 0600 (one of Outpost's own folders)."""
     if not POSIX:
         return
+    tighten(root, PRIVATE_DIR)
     try:
         walk = list(os.walk(root))
     except OSError:

@@ -90,3 +90,20 @@ def test_a_data_folder_from_an_older_version_is_tightened_on_open(cli: Cli, open
     assert len(_too_open(cli.data_dir)) > 5
     assert cli("post", "list").returncode == 0
     assert _too_open(cli.data_dir) == {}
+
+
+def test_a_shared_folder_chosen_as_data_folder_keeps_everything_else_as_it_was(tmp_path: Path, open_umask: None) -> None:
+    shared = tmp_path / "Documents"
+    (shared / "project").mkdir(parents=True)
+    script = shared / "project" / "build.sh"
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    shared.chmod(0o755)
+    cli = Cli(shared)
+    assert cli("accounts", "list").returncode == 0  # Outpost's files appear beside the person's own
+    assert stat.S_IMODE(script.stat().st_mode) == 0o755
+    assert stat.S_IMODE((shared / "project").stat().st_mode) == 0o755
+    assert stat.S_IMODE((shared / "outpost.sqlite3").stat().st_mode) == 0o600
+    assert stat.S_IMODE((shared / "logs").stat().st_mode) == 0o700
+    assert cli("post", "list").returncode == 0  # opened again: the person's folder is still theirs
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o755 and stat.S_IMODE(script.stat().st_mode) == 0o755
