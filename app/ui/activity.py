@@ -15,6 +15,7 @@ from app.ui.calendar.timeline import local_wall
 from app.ui.widgets import muted
 
 _POST_REF = re.compile(r"\b([Pp])ost #(\d+)")
+_REPEATED_NAME = re.compile(r"\b([\w@.-]+(?: [\w@.-]+)*?) \(\1\)")
 
 
 def readable(message: str, post_words: dict[int, str], accounts: list[AccountView]) -> str:
@@ -25,7 +26,7 @@ def readable(message: str, post_words: dict[int, str], accounts: list[AccountVie
             return match.group(0)
         return f"{'P' if match.group(1) == 'P' else 'p'}ost “{words}”"
 
-    text = _POST_REF.sub(post, message)
+    text = _REPEATED_NAME.sub(r"\1", _POST_REF.sub(post, message))  # "Sandbox (Sandbox)" -> "Sandbox"
     for a in accounts:
         if a.handle:
             text = re.sub(rf"\bon @?{re.escape(a.handle.lstrip('@'))}\b(?! ·)", f"on {a.label}", text)

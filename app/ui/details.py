@@ -163,7 +163,7 @@ class DetailsPanel(QFrame):
         self.body.addWidget(when)
         if post.partly_published:
             # Out on some accounts, not on others: say where it failed, first thing.
-            note = QLabel(f"Partly published. {post.attention_note}")
+            note = QLabel(post.attention_note)  # the pill above already says "Partly published"
             note.setProperty("role", "error")
             note.setWordWrap(True)
             note.setObjectName("attentionNote")

@@ -130,6 +130,7 @@ class _Row(QFrame):
         super().__init__()
         self.detail = QLabel()  # e.g. which account failed, under the label
         self.detail.setProperty("role", "muted")
+        self.detail.setWordWrap(True)
         self.detail.hide()
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setObjectName("sidebarRow")
@@ -244,7 +245,8 @@ class Sidebar(QFrame):
             row.set_count(counts.get(status, 0))
         row = self.rows[PostStatus.PARTIAL]
         failing = [p for p in (partly or []) if p.partly_published]
-        accounts = list(dict.fromkeys(t.account_label for p in failing for t in p.problem_targets))
+        # The account's own name is enough here (the platform is in its tooltip and the details).
+        accounts = list(dict.fromkeys(t.account_label.split(" · ")[0] for p in failing for t in p.problem_targets))
         row.detail.setText(("Failed on " + ", ".join(accounts[:2]) + ("…" if len(accounts) > 2 else ""))
                            if accounts else "")
         row.detail.setVisible(bool(accounts))

@@ -297,6 +297,7 @@ def test_activity_names_posts_and_accounts_in_words_and_a_row_opens_the_post(qlo
     published = next(r for r in rows if r.text(1).startswith("Published post"))
     assert published.text(1) == "Published post “Morning hello to everyone” on Sandbox."
     assert not any("#" in r.text(1) for r in rows if r.data(0, 256) is not None)  # no leaked ids
+    assert "Connected Sandbox." in [r.text(1) for r in rows]  # not "Sandbox (Sandbox)"
     tree.itemClicked.emit(published, 1)
     assert window.details.isVisible() and window.details.post is not None
     assert window.details.post.text == "Morning hello to everyone"
