@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import io
 import json
 import logging
@@ -241,10 +242,13 @@ class BlueskyAdapter:
         if response.status_code == 200:
             body = response.json()
             return Ref(str(body["uri"]), str(body["cid"]))
-        if response.status_code == 400 and "already exists" in _xrpc_error(response)[1]:
-            found = await self._get(account, did, rkey)  # an earlier attempt made it: that is our post
-            if found is not None:
-                return found
+        if response.status_code >= 500 or (response.status_code == 400 and "already exists" in _xrpc_error(response)[1]):
+            # The key was journaled for this post, so a record there is ours (an earlier attempt made it).
+            # The reference PDS (@atproto/pds 0.5) answers a taken key with a bare HTTP 500.
+            with contextlib.suppress(PublishError):
+                found = await self._get(account, did, rkey)
+                if found is not None:
+                    return found
         raise bluesky_error(response, create=True, what=what)
 
     async def _get(self, account: AccountInfo, did: str, rkey: str) -> Ref | None:
