@@ -16,6 +16,11 @@ from app.core.models import (
 from app.core.timeutil import iso_utc
 
 PROBLEM_TARGETS = frozenset({TargetStatus.FAILED, TargetStatus.MISSED, TargetStatus.NEEDS_REVIEW})
+TARGET_PROBLEMS = {PostStatus.FAILED: TargetStatus.FAILED, PostStatus.MISSED: TargetStatus.MISSED,
+                   PostStatus.NEEDS_REVIEW: TargetStatus.NEEDS_REVIEW}
+# The post statuses a post with a problem target can have (the roll-up puts some above the problem).
+SHOWN_WITH_PROBLEMS = (PostStatus.FAILED, PostStatus.MISSED, PostStatus.NEEDS_REVIEW, PostStatus.PARTIAL,
+                       PostStatus.PUBLISHING)
 _PROBLEM_WORDS = {TargetStatus.FAILED: "Failed", TargetStatus.MISSED: "Missed",
                   TargetStatus.NEEDS_REVIEW: "Unclear"}
 
@@ -147,12 +152,20 @@ class PostView:
         }
 
 
-def attention_counts(counts: dict[PostStatus, int], partly: list[PostView]) -> dict[PostStatus, int]:
-    """The counts people see (sidebar, status bar, `outpost status`): PARTIAL counts only posts with a
-    failed, missed or unclear target (`PostView.partly_published`), not one still being retried."""
+def attention_counts(counts: dict[PostStatus, int], per_target: dict[TargetStatus, int]) -> dict[PostStatus, int]:
+    """The counts people see, in the window as in `outpost status`: a post counts as failed (missed,
+    needs review) when any of its accounts is, so a partly failed post is under Failed and under
+    Partly published; `per_target` is posts per target status (Planner.posts_per_target_status)."""
     shown = dict(counts)
-    shown[PostStatus.PARTIAL] = sum(1 for p in partly if p.partly_published)
+    for post_status, target_status in TARGET_PROBLEMS.items():
+        shown[post_status] = max(counts.get(post_status, 0), per_target.get(target_status, 0))
     return shown
+
+
+def has_target_in(post: PostView, status: PostStatus) -> bool:
+    """The post itself is in `status`, or one of its accounts is (a partly failed post is failed)."""
+    target = TARGET_PROBLEMS.get(status)
+    return post.status is status or (target is not None and any(t.status is target for t in post.targets))
 
 
 def account_problems(posts: list[PostView]) -> dict[int, str]:

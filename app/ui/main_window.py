@@ -39,7 +39,14 @@ from PySide6.QtWidgets import (
 from app.core.errors import OutpostError
 from app.core.models import PostStatus
 from app.core.timeutil import local_zone_name, utcnow
-from app.store.views import PostView, account_problems, attention_counts
+from app.store.views import (
+    SHOWN_WITH_PROBLEMS,
+    TARGET_PROBLEMS,
+    PostView,
+    account_problems,
+    attention_counts,
+    has_target_in,
+)
 from app.ui import icons
 from app.ui.calendar.canvas import CalendarCanvas
 from app.ui.calendar.month import MonthView
@@ -470,7 +477,17 @@ class MainWindow(QMainWindow):
                 start, end = view.visible_range()
                 from app.engine.series import posts_with_repeats
 
-                view.set_posts(posts_with_repeats(self.planner, start, end, **view.query()))
+                query = view.query()
+                wanted = query.get("statuses") or []
+                if len(wanted) == 1 and wanted[0] in TARGET_PROBLEMS:
+                    # "Failed" lists every post failed on any account, partly published ones too,
+                    # as the sidebar and `outpost status` count them.
+                    query["statuses"] = list(SHOWN_WITH_PROBLEMS)
+                    posts = [p for p in posts_with_repeats(self.planner, start, end, **query)
+                             if has_target_in(p, wanted[0])]
+                else:
+                    posts = posts_with_repeats(self.planner, start, end, **query)
+                view.set_posts(posts)
             elif hasattr(view, "set_events"):
                 events = self.planner.events(200)
                 view.set_events(events, self._post_words({e.post_id for e in events if e.post_id is not None}),
@@ -483,17 +500,20 @@ class MainWindow(QMainWindow):
                 return
             counts = self.planner.counts()
             # Posts out on some accounts but failed on another count under Needs attention, and
-            # their accounts' dots show the error (read only when there are any: two cheap counts).
+            # their accounts' dots show the error (read only when there are any: cheap counts).
             partly = self.planner.posts(PostStatus.PARTIAL) if counts.get(PostStatus.PARTIAL) else []
             troubled = list(partly)
             for status in (PostStatus.FAILED, PostStatus.NEEDS_REVIEW):
                 if counts.get(status):
                     troubled += self.planner.posts(status)
+            problems = (PostStatus.PARTIAL, PostStatus.FAILED, PostStatus.NEEDS_REVIEW, PostStatus.MISSED,
+                        PostStatus.PUBLISHING)
+            per_target = self.planner.posts_per_target_status() if any(counts.get(s) for s in problems) else {}
             accounts = self.planner.accounts()
             self.sidebar.set_accounts(accounts, account_problems(troubled))
             if "agenda" in self._views:
                 self.agenda.set_accounts(accounts)
-            self.counts = attention_counts(counts, partly)
+            self.counts = attention_counts(counts, per_target)
             self.sidebar.set_counts(self.counts, partly)
             self.sidebar.set_drafts(self.planner.drafts())
             missed = self.planner.missed()

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QLabel
 
@@ -92,8 +96,14 @@ def test_a_partly_failed_post_counts_under_needs_attention_and_the_account_shows
         row = window.sidebar.rows[PostStatus.PARTIAL]
         assert row.text.text() == "Partly published" and row.isVisibleTo(window)
         assert "Practice" in row.detail.text() and row.detail.isVisibleTo(window)
-        assert window.sidebar.rows[PostStatus.FAILED].count.text() == "0"  # not a plain failure
-        assert "1 partly published" in window.health.counts.text()
+        # Failed on one account: it counts under Failed too, as `outpost status` counts it.
+        assert window.sidebar.rows[PostStatus.FAILED].count.text() == "1"
+        assert "1 partly published" in window.health.counts.text() and "1 failed" in window.health.counts.text()
+        status = subprocess.run([sys.executable, "-m", "app", "--data-dir", str(runtime.data_dir), "status", "--json"],
+                                cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True,
+                                timeout=60, check=True)
+        told = json.loads(status.stdout)
+        assert (told["failed"], told["partial"]) == (1, 1)
         error = runtime.planner.post(post_id).problem_targets[0].last_error
         assert error
         tips = {window.sidebar.accounts.item(i).text(): window.sidebar.accounts.item(i).toolTip()
@@ -102,6 +112,8 @@ def test_a_partly_failed_post_counts_under_needs_attention_and_the_account_shows
         assert "Last error" not in tips["Sandbox"]
         window.sidebar.rows[PostStatus.PARTIAL].clicked.emit()  # the filter shows it
         assert window.current_view_name() == "agenda"
+        assert [p.id for p in window.agenda.posts] == [post_id]
+        window.sidebar.rows[PostStatus.FAILED].clicked.emit()  # and so does Failed
         assert [p.id for p in window.agenda.posts] == [post_id]
         window._selection_changed([post_id])
         note = window.details.findChild(QLabel, "attentionNote")
@@ -159,10 +171,6 @@ def test_the_partly_published_filter_looks_back_like_the_other_problems(qtbot, w
 
 def test_a_post_added_from_the_command_line_shows_at_once_in_the_tray_and_the_status_bar(qloop, qtbot, window,
                                                                                          runtime, monkeypatch) -> None:
-    import subprocess
-    import sys
-    from pathlib import Path
-
     from app.ui.tray import Tray
 
     when = (utcnow() + timedelta(hours=3)).replace(second=0, microsecond=0)
