@@ -2,6 +2,7 @@
 
 `OUTPOST_CRASH_AT="journaled:3"` kills the process the third time it passes
 `crash_point("journaled")` (tests/reliability/test_crash_loop.py). Points:
+- "journaled_ahead": a wake-up's attempt is committed ahead of its instant, which has not come;
 - "journaled": the attempt is committed, the request not yet sent;
 - "answered": the platform answered, the outcome not yet committed.
 Without the variable (always, outside tests) a crash point is one dictionary lookup.

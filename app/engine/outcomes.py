@@ -31,6 +31,7 @@ from app.core.redact import redact
 from app.core.rules import RULES
 from app.core.status import rollup
 from app.core.timeutil import as_utc, humanize_delta
+from app.engine import retry_policy
 from app.engine.recurring import spawn_next_occurrence
 from app.platforms.base import PublishJob, PublishResult, ReconcileStatus, Reconciliation
 from app.store import repo
@@ -152,15 +153,23 @@ def release(session: Session, target_id: int, due_at: datetime | None, reason: s
     return True
 
 
-def release_unsent(session: Session, target_id: int, attempt_id: int, now: datetime) -> bool:
-    """Journaled, then stopped before the call: the attempt is closed as not sent, the claim given back."""
-    close_unsent_attempt(session, attempt_id, now)
-    return release(session, target_id, None, "")
+def release_unsent(session: Session, target_id: int, attempt_id: int, now: datetime, due_at: datetime | None = None,
+                   reason: str = "") -> bool:
+    """Journaled, then stopped before the call: the attempt is closed as not sent (it does not count
+    as one), the claim given back."""
+    if close_unsent_attempt(session, attempt_id, now):
+        session.execute(update(Target).where(Target.id == target_id, Target.attempts > 0)
+                        .values(attempts=Target.attempts - 1))
+    return release(session, target_id, due_at, reason)
 
 
-def close_unsent_attempt(session: Session, attempt_id: int, now: datetime) -> None:
-    session.execute(update(Attempt).where(Attempt.id == attempt_id, Attempt.outcome == AttemptOutcome.IN_FLIGHT.value)
-                    .values(outcome=AttemptOutcome.FAILED.value, finished_at=now, error=NOT_SENT))
+def close_unsent_attempt(session: Session, attempt_id: int, now: datetime) -> bool:
+    """True if the attempt was still open (and is now closed as not sent)."""
+    closed = session.execute(
+        update(Attempt).where(Attempt.id == attempt_id, Attempt.outcome == AttemptOutcome.IN_FLIGHT.value)
+        .values(outcome=AttemptOutcome.FAILED.value, finished_at=now, error=NOT_SENT)
+        .returning(Attempt.id)).first()
+    return closed is not None
 
 
 def release_all(session: Session, target_ids: list[int]) -> None:
@@ -169,27 +178,63 @@ def release_all(session: Session, target_ids: list[int]) -> None:
 
 
 def recover_publishing(session: Session, now: datetime) -> list[tuple[Claim, PublishJob]]:
-    """Targets a previous run left in PUBLISHING: give back the unsent, return the rest to reconcile (P4)."""
+    """Targets a previous run left in PUBLISHING: give back the unsent, return the rest to reconcile (P4).
+
+    An attempt journaled ahead of an instant that has not come yet was not sent: the engine calls
+    only at the instant. One waiting for a later check stays in the schedule (`claim_rechecks`)."""
     to_reconcile: list[tuple[Claim, PublishJob]] = []
     for target in repo.publishing_targets(session):
         attempt = repo.open_attempt(target)
+        if attempt is not None and attempt.recheck_at is not None:
+            continue
+        if attempt is not None and attempt.outcome == AttemptOutcome.IN_FLIGHT.value and as_utc(attempt.started_at) > now:
+            close_unsent_attempt(session, attempt.id, now)
+            target.attempts = max(0, target.attempts - 1)
+            attempt = None
         if attempt is None:
             target.status = TargetStatus.SCHEDULED.value
             repo.refresh_post_status(target.post)
             continue
+        platform = Platform(target.account.platform)
+        if attempt.outcome == AttemptOutcome.IN_FLIGHT.value:
+            attempt.error = retry_policy.answer_lost(platform.label, stopped=True)
         attempt.outcome = AttemptOutcome.UNKNOWN.value
-        attempt.error = attempt.error or "Outpost stopped before the platform answered."
         attempt.finished_at = attempt.finished_at or now
-        claim = Claim(target.id, target.post_id, Platform(target.account.platform),
-                      as_utc(target.due_at or now), as_utc(target.scheduled_at or now))
-        job = PublishJob(
-            target_id=target.id, post_id=target.post_id, attempt_id=attempt.id,
-            account=repo.account_info(target.account), content=content_for(target.post, target.account_id),
-            idempotency_key=attempt.idempotency_key, scheduled_at=claim.scheduled_at,
-            checkpoints={**(target.checkpoints or {}), **(attempt.steps or {})},
-        )
-        to_reconcile.append((claim, job))
+        to_reconcile.append(_to_check(target, attempt, now))
     return to_reconcile
+
+
+def claim_rechecks(session: Session, until: datetime, exclude: list[int]) -> list[tuple[Claim, PublishJob]]:
+    """Unknown outcomes whose next check is due by `until`: taken off the schedule and returned to
+    check (a crash meanwhile leaves them to start-up recovery, which checks them at once)."""
+    rows = session.scalars(
+        select(Attempt).join(Target).where(
+            Attempt.recheck_at.is_not(None), Attempt.recheck_at <= until,
+            Attempt.outcome == AttemptOutcome.UNKNOWN.value, Target.status == TargetStatus.PUBLISHING.value,
+            Target.id.not_in(exclude),
+        ).options(selectinload(Attempt.target).selectinload(Target.post),
+                  selectinload(Attempt.target).selectinload(Target.account))
+    ).all()
+    due = []
+    for attempt in rows:
+        attempt.recheck_at = None
+        due.append(_to_check(attempt.target, attempt, until))
+    # A settled target (marked published meanwhile) needs no check: its attempt leaves the schedule.
+    session.execute(update(Attempt).where(Attempt.recheck_at.is_not(None), Attempt.recheck_at <= until,
+                                          Attempt.target_id.not_in(exclude)).values(recheck_at=None))
+    return due
+
+
+def _to_check(target: Target, attempt: Attempt, now: datetime) -> tuple[Claim, PublishJob]:
+    claim = Claim(target.id, target.post_id, Platform(target.account.platform),
+                  as_utc(target.due_at or now), as_utc(target.scheduled_at or now))
+    job = PublishJob(
+        target_id=target.id, post_id=target.post_id, attempt_id=attempt.id,
+        account=repo.account_info(target.account), content=content_for(target.post, target.account_id),
+        idempotency_key=attempt.idempotency_key, scheduled_at=claim.scheduled_at,
+        checkpoints={**(target.checkpoints or {}), **(attempt.steps or {})},
+    )
+    return claim, job
 
 
 # --- outcomes -------------------------------------------------------------------------------------
@@ -304,49 +349,82 @@ def record_failure(session: Session, claim: Claim, attempt_id: int, exc: Publish
 
 
 def record_unknown(session: Session, attempt_id: int, exc: PublishError, now: datetime, duration_ms: int,
-                   platform: Platform, breaker: str | None) -> None:
-    """The request may have reached the platform: the attempt is closed as unknown, to reconcile."""
+                   platform: Platform, breaker: str | None, what: str = "") -> None:
+    """The request may have reached the platform: the attempt is closed as unknown, to reconcile.
+    `what` (retry_policy.answer_lost) is kept as the attempt's error: the checks' messages start with it."""
     finish_attempt(session, attempt_id, exc, now, duration_ms)
+    if what:
+        session.execute(update(Attempt).where(Attempt.id == attempt_id).values(error=what))
     if breaker is not None:
         repo.add_event(session, breaker, level="error", kind="breaker", platform=platform.value)
 
 
-def record_reconciliation(session: Session, claim: Claim, rec: Reconciliation, reason: str, now: datetime,
-                          max_attempts: int, backoff: Callable[[int], timedelta]) -> FollowUp:
-    """What reconciling an unknown outcome found: published, not published (retry or fail), or unclear."""
+def record_reconciliation(session: Session, claim: Claim, attempt_id: int, rec: Reconciliation, now: datetime,
+                          max_attempts: int, backoff: Callable[[int], timedelta],
+                          delays: tuple[timedelta, ...] = retry_policy.RECHECK_DELAYS) -> FollowUp:
+    """What a check of an unknown outcome found: published, not published (retry or fail), or unclear:
+    checked again later while the platform cannot be reached, else the person is asked."""
     follow = FollowUp()
     target = session.get(Target, claim.target_id)
-    assert target is not None
+    attempt = session.get(Attempt, attempt_id)
+    assert target is not None and attempt is not None
+    if target.status != TargetStatus.PUBLISHING.value:
+        attempt.recheck_at = None
+        return follow  # settled meanwhile (the person marked it published): nothing to add
+    attempt.checks = (attempt.checks or 0) + 1
+    attempt.recheck_at = None
     label = f"{target.account.display_name or target.account.handle} ({claim.platform.label})"
+    what = attempt.error or retry_policy.answer_lost(claim.platform.label)
     if rec.status is ReconcileStatus.PUBLISHED:
+        attempt.outcome = AttemptOutcome.SUCCEEDED.value
         mark_published(session, target, rec.external_id, rec.url, now)
         repo.add_event(session, f"Confirmed post #{target.post_id} on {label} after an unclear answer.",
                        kind="reconciled", post_id=target.post_id, target_id=target.id, platform=claim.platform.value)
-    elif rec.status is ReconcileStatus.NOT_PUBLISHED and target.attempts < max_attempts:
-        wait = backoff(target.attempts)
+    elif rec.status is ReconcileStatus.NOT_PUBLISHED and not attempt.error_kind:
+        # Outpost stopped (a kill, a crash, a quit) with this attempt open, and it never arrived: no
+        # platform failed, so no backoff, and it does not count (attempts journaled ahead of their
+        # instant are open at every kill: a few kills must not use up a post's attempts).
+        attempt.outcome = AttemptOutcome.FAILED.value
+        target.attempts = max(0, target.attempts - 1)
         target.status = TargetStatus.SCHEDULED.value
-        target.due_at = now + wait
+        target.due_at = now
         follow.rearm = True
-        target.last_error = f"{reason} It was not published; retrying in {humanize_delta(wait)}."
+        target.last_error = f"{what} It was not published; Outpost sends it now."
+        repo.refresh_post_status(target.post)
+    elif rec.status is ReconcileStatus.NOT_PUBLISHED and target.attempts < max_attempts:
+        attempt.outcome = AttemptOutcome.FAILED.value
+        due = now + backoff(target.attempts)
+        target.status = TargetStatus.SCHEDULED.value
+        target.due_at = due
+        follow.rearm = True
+        target.last_error = retry_policy.not_sent(what, due, now, target.attempts)
         repo.refresh_post_status(target.post)
     elif rec.status is ReconcileStatus.NOT_PUBLISHED:  # known not published: nothing to check
+        attempt.outcome = AttemptOutcome.FAILED.value
         target.status = TargetStatus.FAILED.value
         target.due_at = None
-        target.last_error = (f"Gave up after {target.attempts} attempts: {reason} It was not published; "
-                             "publish it again when you are ready.")
+        target.last_error = retry_policy.not_sent(what, None, now, target.attempts)
         repo.refresh_post_status(target.post)
         repo.add_event(session, f"Post #{target.post_id} failed on {label}: {target.last_error}",
                        level="error", kind="failed", post_id=target.post_id, target_id=target.id,
                        platform=claim.platform.value)
         follow.notices.append(("error", f"A post failed on {label}", target.last_error))
     else:
+        decision = retry_policy.decide(attempt.checks, rec.platform_answered, now, delays)
+        if decision.recheck_at is not None:
+            attempt.recheck_at = decision.recheck_at
+            follow.rearm = True
+            target.last_error = retry_policy.checking_again(what, claim.platform.label, attempt.checks,
+                                                            decision.recheck_at, now)
+            repo.add_event(session, f"Post #{target.post_id} on {label}: {target.last_error}", level="warning",
+                           kind="recheck", post_id=target.post_id, target_id=target.id, platform=claim.platform.value)
+            return follow
         target.status = TargetStatus.NEEDS_REVIEW.value
         target.due_at = None
-        detail = f" ({rec.detail.rstrip('.')})" if rec.detail else ""
-        target.last_error = (f"{reason} Outpost could not confirm whether it was published{detail}. "
-                             f"Check {label} before publishing it again.")
+        target.last_error = retry_policy.ask_the_person(what, claim.platform.label, label, decision, attempt.checks,
+                                                        rec.detail)
         repo.refresh_post_status(target.post)
-        repo.add_event(session, f"Post #{target.post_id} needs review on {label}: {reason}",
+        repo.add_event(session, f"Post #{target.post_id} needs review on {label}: {target.last_error}",
                        level="error", kind="needs_review", post_id=target.post_id, target_id=target.id,
                        platform=claim.platform.value)
         follow.notices.append(("warning", f"Check {label}", f"Post #{target.post_id} may or may not be published."))

@@ -1,10 +1,12 @@
 """The publisher: one wake-up armed at the next due target; the database is the truth.
 
-A cycle claims the targets due within CLAIM_WINDOW by compare-and-set, and each claimed
-target waits for its exact instant, journals an Attempt (committed before the call), calls
-its adapter under a global concurrency bound and the platform's gate, and records the outcome.
-An unknown outcome is reconciled through the adapter or sent to review; it is never retried
-blindly (reliability.md §1).
+A cycle claims the targets due within CLAIM_WINDOW by compare-and-set and journals an Attempt
+for each one not yet due at once (group commits, ahead of the instant); each claimed target then
+waits for its exact instant, calls its adapter under a global concurrency bound and the platform's
+gate, and records the outcome. An overdue target is journaled just before its call. An unknown
+outcome is reconciled through the adapter, checked again on a bounded schedule while the platform
+cannot be reached (retry_policy.py), and sent to review only when that cannot tell; it is never
+retried blindly (reliability.md §1).
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ import os
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 from sqlalchemy.exc import SQLAlchemyError
@@ -30,11 +32,12 @@ from app.core.errors import OutpostError, PublishError
 from app.core.models import ErrorKind, Platform
 from app.core.redact import one_line, redact
 from app.core.timeutil import humanize_delta
-from app.engine import outcomes
+from app.engine import outcomes, retry_policy
 from app.engine.crashpoints import crash_point
 from app.engine.gates import Hold, PlatformGates
 from app.engine.journal import Journaled, JournalWriter
 from app.engine.outcomes import Claim, Claimed, FollowUp, Success, Verdict
+from app.engine.retry_policy import RECHECK_DELAYS
 from app.engine.scheduler import PublisherScheduler
 from app.engine.writer import DatabaseWriter, GroupCommit
 from app.platforms.base import Adapter, PublishJob, PublishResult, ReconcileStatus, Reconciliation
@@ -43,6 +46,7 @@ from app.store.db import Database
 from app.store.schema import Attempt, Target
 
 log = logging.getLogger("outpost.publisher")
+T = TypeVar("T")
 
 JOB_ID = "outpost-publish-cycle"
 DATABASE_ERRORS = (SQLAlchemyError, sqlite3.Error, OSError, OutpostError)
@@ -52,7 +56,9 @@ DATABASE_ERRORS = (SQLAlchemyError, sqlite3.Error, OSError, OutpostError)
 class PublisherSettings:
     catchup_window: timedelta = timedelta(hours=24)
     claim_window: timedelta = timedelta(seconds=5)
-    arm_lead: timedelta = timedelta(milliseconds=250)  # wake a little early, then wait for the instant
+    # Wake this early: the claims and their journal rows are committed before the instant, then the
+    # calls wait for it (a commit with synchronous=FULL takes 10-20 ms, more on a busy disk).
+    arm_lead: timedelta = timedelta(seconds=1)
     max_concurrency: int = 8
     publish_timeout: float = 300.0
     reconcile_timeout: float = 60.0
@@ -64,13 +70,19 @@ class PublisherSettings:
     # At most this many targets claimed and not yet finished: a cycle's transaction stays small
     # (the loop stays responsive during a catch-up) and the rest is claimed as slots free up.
     claim_batch: int = 64
+    # Ahead of the instant (nothing overdue) a wake-up claims up to this many: all the posts of a
+    # busy second are journaled before it, not 64 at a time after it.
+    claim_ahead: int = 512
     database_retry: timedelta = timedelta(seconds=15)  # after a failed claim (disk full, read-only)
     rate_scale: float = 1.0  # multiplies every platform's calls per period (tests speed it up)
+    # Waits between checks of an unknown outcome while the platform cannot be reached.
+    recheck_delays: tuple[timedelta, ...] = RECHECK_DELAYS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> PublisherSettings:
-        """Defaults, with `OUTPOST_ENGINE_TUNING="backoff_base=0.05,rate_scale=100"` applied (used when
-        a test runs `outpost run` in a subprocess); unknown names and unreadable values are ignored."""
+        """Defaults, with `OUTPOST_ENGINE_TUNING="backoff_base=0.05,rate_scale=100,recheck_delays=1/2"`
+        applied (used when a test runs `outpost run` in a subprocess; a list is seconds joined by "/");
+        unknown names and unreadable values are ignored."""
         env = os.environ if environ is None else environ
         settings = cls()
         for item in env.get("OUTPOST_ENGINE_TUNING", "").split(","):
@@ -80,6 +92,8 @@ class PublisherSettings:
             try:
                 if isinstance(current, timedelta):
                     setattr(settings, name, timedelta(seconds=float(raw)))
+                elif isinstance(current, tuple):
+                    setattr(settings, name, tuple(timedelta(seconds=float(x)) for x in raw.split("/")))
                 elif isinstance(current, int | float):
                     setattr(settings, name, type(current)(float(raw)))
             except ValueError:
@@ -135,6 +149,7 @@ class Publisher:
         self._paused = False
         self._stopping = False
         self._next_due: datetime | None = None
+        self._next_recheck: datetime | None = None  # the next check of an unknown outcome
         self._next_wakeup: datetime | None = None
         self.writes = DatabaseWriter(db)  # every write of the engine's own goes through its one thread
         self._journal = JournalWriter(self.writes, clock)
@@ -221,11 +236,14 @@ class Publisher:
                 if held_due is not None:
                     soonest_hold = min(h.until for h in holds.values())
                     next_due = soonest_hold if next_due is None else min(next_due, soonest_hold)
+            self._next_recheck = repo.next_recheck_instant(session)
         self._next_due = next_due
-        if next_due is None:
+        # A publish wakes arm_lead early (claim and journal first); a check at its time.
+        wake_for = [t for t in (next_due and next_due - self.settings.arm_lead, self._next_recheck) if t is not None]
+        if not wake_for:
             self._disarm()
             return
-        run_at = max(next_due - self.settings.arm_lead, now + timedelta(milliseconds=1))
+        run_at = max(min(wake_for), now + timedelta(milliseconds=1))
         self._next_wakeup = run_at
         self.scheduler.add_job(
             self._wake, trigger="date", run_date=run_at, id=JOB_ID, replace_existing=True,
@@ -264,15 +282,18 @@ class Publisher:
     async def _cycle(self) -> None:
         async with self._cycle_lock:
             await self._claim_due()
+            if self._next_recheck is not None and self._next_recheck <= self.clock():
+                await self._claim_rechecks()
 
     async def _claim_due(self) -> None:
         if self._stopping or self._paused:
             return
-        room = self.settings.claim_batch - len(self._claimed)
+        now = self.clock()
+        ahead = self._next_due is not None and self._next_due > now  # nothing overdue: not a catch-up
+        room = (self.settings.claim_ahead if ahead else self.settings.claim_batch) - len(self._claimed)
         if room <= 0:
             self._backlog = True  # the next publish to finish re-arms
             return
-        now = self.clock()
         holds = self.gates.holds(now)
         try:
             claimed = await self._claim(partial(
@@ -367,13 +388,14 @@ class Publisher:
 
     async def _handed_off(self, claim: Claim, attempt_id: int, result: PublishResult, started: float) -> None:
         duration = int((time.monotonic() - started) * 1000)
-        await self.writes.write(partial(outcomes.record_handed_off, claim=claim, attempt_id=attempt_id,
-                                        result=result, now=self.clock(), duration_ms=duration))
+        work = partial(outcomes.record_handed_off, claim=claim, attempt_id=attempt_id, result=result,
+                       now=self.clock(), duration_ms=duration)
+        await self._save(claim, lambda: self.writes.write(work))
         self._changed("posts")
 
     async def _handoff_refused(self, claim: Claim, attempt_id: int, exc: PublishError) -> None:
-        await self.writes.write(partial(outcomes.record_handoff_refused, claim=claim, attempt_id=attempt_id,
-                                        exc=exc, now=self.clock()))
+        work = partial(outcomes.record_handoff_refused, claim=claim, attempt_id=attempt_id, exc=exc, now=self.clock())
+        await self._save(claim, lambda: self.writes.write(work))
         self._schedule_dirty = True
         self._changed("posts")
 
@@ -383,21 +405,37 @@ class Publisher:
         attempt_id: int | None = None
         calling = False  # the adapter was called: from then on the outcome may be unknown
         try:
-            delay = (claim.due_at - self.clock()).total_seconds()
-            if delay > 0 and not claim.native:
-                await asyncio.sleep(delay)
+            journaled: Journaled | None = None
+            if not claim.native and claim.due_at > self.clock():
+                # Ahead of the instant (this wake-up's claims share one commit), so the call itself
+                # starts on time. The row carries the instant: a crash before it is not "maybe sent".
+                journaled = await self._begin(claim)
+                if journaled is None:
+                    return
+                attempt_id = journaled.job.attempt_id
+                crash_point("journaled_ahead")
+                delay = (claim.due_at - self.clock()).total_seconds()
+                if delay > 0:
+                    await asyncio.sleep(delay)
             assert self._semaphore is not None
             async with self._semaphore:
                 hold = self.gates.held(claim.platform, self.clock())
                 if hold is None and claim.account is not None:
                     hold = self.gates.account_held(claim.account.id, self.clock())
                 if hold is not None:
-                    await self._release(claim, hold.until, hold.reason)
+                    await self._release(claim, hold.until, hold.reason, journaled)
                     return
                 limiter = self.gates.limiter(claim.platform)
                 if limiter is not None:
+                    if journaled is not None and not limiter.has_capacity():
+                        # Over the platform's rate: wait without an open attempt (claimed again, overdue).
+                        await self._release(claim, None, "", journaled)
+                        return
                     await limiter.acquire()
-                journaled = await self._journal.begin(claim)  # committed: only now may the request leave
+                if journaled is None:
+                    journaled = await self._begin(claim)  # committed: only now may the request leave
+                    if journaled is None:
+                        return
                 job = journaled.job
                 attempt_id = job.attempt_id
                 crash_point("journaled")
@@ -407,30 +445,19 @@ class Publisher:
                 adapter = self.adapter_for(claim.platform)
                 started = time.monotonic()
                 calling = True
-                try:
-                    result = await asyncio.wait_for(adapter.publish(job, _Journal(self.db, attempt_id)),
-                                                    timeout=self.settings.publish_timeout)
-                except PublishError as exc:
-                    if claim.native and exc.kind not in (ErrorKind.UNKNOWN, ErrorKind.AUTH):
-                        await self._handoff_refused(claim, attempt_id, exc)
-                    else:
-                        await self._failed(claim, journaled, exc, started)
-                except TimeoutError:
-                    timeout = PublishError(ErrorKind.UNKNOWN, f"No answer from {claim.platform.label} within "
-                                           f"{self.settings.publish_timeout:.0f} s.")
-                    await self._failed(claim, journaled, timeout, started)
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:  # an adapter bug: the request may have gone out
-                    log.exception("adapter %s raised unexpectedly", claim.platform.value)
-                    err = PublishError(ErrorKind.UNKNOWN, f"Unexpected error: {type(exc).__name__}: {exc}")
-                    await self._failed(claim, journaled, err, started)
+                outcome = await self._call(adapter, claim, job)
+            # (the outcome is saved outside the concurrency bound: it waits for a commit, not the platform)
+            if isinstance(outcome, PublishError):
+                if claim.native and outcome.kind not in (ErrorKind.UNKNOWN, ErrorKind.AUTH):
+                    await self._handoff_refused(claim, job.attempt_id, outcome)
                 else:
-                    crash_point("answered")
-                    if claim.native and result.natively_scheduled:
-                        await self._handed_off(claim, attempt_id, result, started)
-                    else:
-                        await self._succeeded(claim, attempt_id, result, started)
+                    await self._failed(claim, journaled, outcome, started)
+            else:
+                crash_point("answered")
+                if claim.native and outcome.natively_scheduled:
+                    await self._handed_off(claim, job.attempt_id, outcome, started)
+                else:
+                    await self._succeeded(claim, job.attempt_id, outcome, started)
         except asyncio.CancelledError:
             if attempt_id is None:
                 await self._release(claim, None, "")
@@ -442,9 +469,9 @@ class Publisher:
                                                 now=self.clock()))
             raise
         except Exception as exc:
-            # The outcome could not be recorded (disk full, database locked...). The target stays
-            # claimed in this run and its journal row is reconciled at the next start.
-            log.exception("could not record the outcome of target %s", claim.target_id)
+            # The claim could not be given back (a database error before anything was sent) or a bug:
+            # the target stays claimed in this run and start-up recovery settles it.
+            log.exception("could not finish target %s", claim.target_id)
             self._notify("error", "Outpost could not save a result",
                          f"Post #{claim.post_id}: {redact(str(exc))[:200]}. It will be checked at the next start.")
             self._stuck.add(claim.target_id)
@@ -456,11 +483,69 @@ class Publisher:
                 self._backlog = False
                 self.rearm()
 
+    async def _begin(self, claim: Claim) -> Journaled | None:
+        """Journal the attempt. None if the database refused the write: nothing was sent, and the
+        claim is given back as soon as the database accepts writes (published then, never twice)."""
+        try:
+            return await self._journal.begin(claim)
+        except DATABASE_ERRORS as exc:
+            log.error("could not journal target %s: %s", claim.target_id, redact(str(exc)))
+            work = partial(outcomes.release, target_id=claim.target_id, due_at=None, reason="")
+            await self._save(claim, lambda: self.writes.write(work))
+            self._schedule_dirty = True
+            return None
+
+    async def _call(self, adapter: Adapter, claim: Claim, job: PublishJob) -> PublishResult | PublishError:
+        """The platform call: its result, or the error that says what the publisher does next."""
+        try:
+            return await asyncio.wait_for(adapter.publish(job, _Journal(self.db, job.attempt_id)),
+                                          timeout=self.settings.publish_timeout)
+        except PublishError as exc:
+            return exc
+        except TimeoutError:
+            return PublishError(ErrorKind.UNKNOWN, f"No answer from {claim.platform.label} within "
+                                f"{self.settings.publish_timeout:.0f} s.", code="PublishTimeout")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # an adapter bug: the request may have gone out
+            log.exception("adapter %s raised unexpectedly", claim.platform.value)
+            return PublishError(ErrorKind.UNKNOWN, f"Unexpected error: {type(exc).__name__}: {exc}",
+                                code="AdapterError")
+
+    async def _save(self, claim: Claim, write: Callable[[], Awaitable[T]]) -> T:
+        """Commit an outcome. While the database refuses writes (disk full, read-only) the outcome
+        waits here, in memory, and is written as soon as the database accepts it: the target never
+        stays "publishing" until a restart, and nothing is sent again."""
+        told = False
+        while True:
+            try:
+                result = await write()
+            except DATABASE_ERRORS as exc:
+                if self._stopping:
+                    raise
+                if not told:
+                    told = True
+                    log.error("could not save the outcome of target %s: %s", claim.target_id, redact(str(exc)))
+                    if not self._stuck:  # one notice however many results wait
+                        self._notify("error", "Outpost could not save a result",
+                                     f"Post #{claim.post_id}: {redact(str(exc))[:200]}. Outpost keeps the result "
+                                     "and saves it as soon as the database accepts writes (is the disk full or "
+                                     "read-only?); nothing is sent again.")
+                    self._stuck.add(claim.target_id)
+                await asyncio.sleep(self.settings.database_retry.total_seconds())
+                continue
+            if told:
+                self._stuck.discard(claim.target_id)
+                log.warning("saved the outcome of target %s once the database accepted writes again",
+                            claim.target_id)
+            return result
+
     async def _succeeded(self, claim: Claim, attempt_id: int, result: PublishResult, started: float) -> None:
         """Record a publish (on the writer thread, with the others that finish meanwhile: a group
         commit); the task waits for the commit."""
         duration = int((time.monotonic() - started) * 1000)
-        await self._successes.write(Success(claim, attempt_id, result, self.clock(), duration))
+        success = Success(claim, attempt_id, result, self.clock(), duration)
+        await self._save(claim, lambda: self._successes.write(success))
         self.gates.record_success(claim.platform)
         log.info("published", extra={"post": claim.post_id, "target": claim.target_id,
                                      "platform": claim.platform.value, "attempt": attempt_id})
@@ -477,17 +562,19 @@ class Publisher:
                    if exc.kind in (ErrorKind.UNKNOWN, ErrorKind.TRANSIENT) else None)
         reason = breaker.reason if breaker is not None else None
         if exc.kind is ErrorKind.UNKNOWN:
-            await self.writes.write(partial(outcomes.record_unknown, attempt_id=job.attempt_id, exc=exc, now=now,
-                                            duration_ms=duration, platform=claim.platform, breaker=reason))
+            what = retry_policy.answer_lost(claim.platform.label, http_status=exc.http_status, code=exc.code)
+            unknown = partial(outcomes.record_unknown, attempt_id=job.attempt_id, exc=exc, now=now,
+                              duration_ms=duration, platform=claim.platform, breaker=reason, what=what)
+            await self._save(claim, lambda: self.writes.write(unknown))
             self._breaker_tripped(claim.platform, breaker)
             job = self._with_journaled_steps(job)
             reconciliation = await self._reconcile(claim.platform, job)
-            await self._apply_reconciliation(claim, reconciliation, exc.message)
+            await self._apply_reconciliation(claim, job.attempt_id, reconciliation)
             return
         verdict = self._verdict(claim, exc, journaled.attempts, now)
-        follow = await self.writes.write(partial(
-            outcomes.record_failure, claim=claim, attempt_id=job.attempt_id, exc=exc, verdict=verdict, now=now,
-            duration_ms=duration, breaker=reason))
+        failure = partial(outcomes.record_failure, claim=claim, attempt_id=job.attempt_id, exc=exc, verdict=verdict,
+                          now=now, duration_ms=duration, breaker=reason)
+        follow = await self._save(claim, lambda: self.writes.write(failure))
         self._breaker_tripped(claim.platform, breaker)
         self._follow(follow)
         self._changed("posts")
@@ -524,9 +611,15 @@ class Publisher:
         ceiling = min(self.settings.backoff_cap, self.settings.backoff_base * (2 ** max(0, attempts - 1)))
         return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
 
-    async def _release(self, claim: Claim, due_at: datetime | None, reason: str) -> None:
-        """Give a claim back before anything was sent."""
-        if await self.writes.write(partial(outcomes.release, target_id=claim.target_id, due_at=due_at, reason=reason)):
+    async def _release(self, claim: Claim, due_at: datetime | None, reason: str,
+                       journaled: Journaled | None = None) -> None:
+        """Give a claim back before anything was sent (its attempt, journaled ahead, closed as not sent)."""
+        if journaled is None:
+            work = partial(outcomes.release, target_id=claim.target_id, due_at=due_at, reason=reason)
+        else:
+            work = partial(outcomes.release_unsent, target_id=claim.target_id, attempt_id=journaled.job.attempt_id,
+                           now=self.clock(), due_at=due_at, reason=reason)
+        if await self.writes.write(work):
             self._schedule_dirty = True
 
     # --- unknown outcomes -------------------------------------------------------------------------
@@ -545,29 +638,53 @@ class Publisher:
                                           timeout=self.settings.reconcile_timeout)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:
+        except PublishError as exc:
+            return Reconciliation.check_failed(exc)
+        except (TimeoutError, OSError) as exc:  # no answer within the bound, or no connection at all
+            return Reconciliation(ReconcileStatus.UNKNOWN, detail=redact(f"{type(exc).__name__}: {exc}"),
+                                  platform_answered=False)
+        except Exception as exc:  # an adapter bug: waiting will not fix it
+            log.exception("adapter %s raised while checking a post", platform.value)
             return Reconciliation(ReconcileStatus.UNKNOWN, detail=redact(f"{type(exc).__name__}: {exc}"))
 
-    async def _apply_reconciliation(self, claim: Claim, rec: Reconciliation, reason: str) -> None:
-        follow = await self.writes.write(partial(
-            outcomes.record_reconciliation, claim=claim, rec=rec, reason=reason, now=self.clock(),
-            max_attempts=self.settings.max_attempts, backoff=self._backoff))
+    async def _apply_reconciliation(self, claim: Claim, attempt_id: int, rec: Reconciliation) -> None:
+        work = partial(outcomes.record_reconciliation, claim=claim, attempt_id=attempt_id, rec=rec, now=self.clock(),
+                       max_attempts=self.settings.max_attempts, backoff=self._backoff,
+                       delays=self.settings.recheck_delays)
+        follow = await self._save(claim, lambda: self.writes.write(work))
         self._follow(follow)
         self._changed("posts")
+
+    async def _claim_rechecks(self) -> None:
+        """Unknown outcomes whose next check is due: ask the platform again."""
+        if self._stopping or self._paused:
+            return
+        try:
+            due = await self.writes.write(partial(outcomes.claim_rechecks, until=self.clock(),
+                                                  exclude=sorted(self._claimed)))
+        except DATABASE_ERRORS as exc:
+            self._database_failed(exc)
+            return
+        for claim, job in due:
+            self._claimed.add(claim.target_id)
+            self._spawn(self._recover_one(claim, job))
+        self.rearm()
 
     # --- start-up recovery ----------------------------------------------------------------------
 
     async def recover(self) -> None:
-        """Targets a previous run left in PUBLISHING: give back the unsent, reconcile the rest (P4)."""
+        """Targets a previous run left in PUBLISHING: give back the unsent, reconcile the rest (P4);
+        those waiting for a later check keep their place in the schedule."""
         to_reconcile = await self.writes.write(partial(outcomes.recover_publishing, now=self.clock()))
         for claim, job in to_reconcile:
             self._claimed.add(claim.target_id)
             self._spawn(self._recover_one(claim, job))
 
     async def _recover_one(self, claim: Claim, job: PublishJob) -> None:
+        """Check an unknown outcome (left by a previous run, or due for another check)."""
         try:
             rec = await self._reconcile(claim.platform, job)
-            await self._apply_reconciliation(claim, rec, "Outpost stopped while publishing.")
+            await self._apply_reconciliation(claim, job.attempt_id, rec)
         finally:
             self._claimed.discard(claim.target_id)
             if not self._stopping:

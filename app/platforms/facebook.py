@@ -287,7 +287,7 @@ class FacebookAdapter:
                     return Reconciliation(ReconcileStatus.PUBLISHED, external_id=str(item["id"]),
                                           url=self._post_url(str(item["id"])), detail=f"found in the Page's {edge}")
         except PublishError as exc:
-            return Reconciliation(ReconcileStatus.UNKNOWN, detail=exc.message)
+            return Reconciliation.check_failed(exc)
         return Reconciliation(ReconcileStatus.UNKNOWN, detail="the post is not among the Page's latest posts, but "
                               "Facebook may still be processing it; check the Page before publishing again")
 

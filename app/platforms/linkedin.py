@@ -359,7 +359,7 @@ class LinkedInAdapter:
             response = await self._send(job.account, "GET", "/rest/posts", create=False, restli_method="FINDER", params={
                 "q": "author", "author": self._author(job.account), "count": "10", "sortBy": "LAST_MODIFIED"})
         except PublishError as exc:
-            return Reconciliation(ReconcileStatus.UNKNOWN, detail=exc.message)
+            return Reconciliation.check_failed(exc)
         if response.status_code != 200:
             return Reconciliation(ReconcileStatus.UNKNOWN, detail="LinkedIn does not let this app read your posts "
                                   f"(HTTP {response.status_code}); check your profile.")

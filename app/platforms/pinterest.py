@@ -286,9 +286,9 @@ class PinterestAdapter:
             response = await self._send(job.account, "GET", f"/v5/boards/{self._board(job.account)}/pins",
                                         create=False, params={"page_size": "25"})
         except PublishError as exc:
-            return Reconciliation(ReconcileStatus.UNKNOWN, detail=exc.message)
+            return Reconciliation.check_failed(exc)
         if response.status_code != 200:
-            return Reconciliation(ReconcileStatus.UNKNOWN, detail=pinterest_error(response, create=False).message)
+            return Reconciliation.check_failed(pinterest_error(response, create=False))
         since = datetime.fromisoformat(sent) - MATCH_WINDOW
         for item in response.json().get("items") or []:
             created = datetime.fromisoformat(str(item.get("created_at") or "1970-01-01T00:00:00"))

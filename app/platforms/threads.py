@@ -348,7 +348,7 @@ class ThreadsAdapter:
         try:
             status, _ = await self._status(job.account, container)
         except PublishError as exc:
-            return Reconciliation(ReconcileStatus.UNKNOWN, detail=exc.message)
+            return Reconciliation.check_failed(exc)
         if status in ("FINISHED", "IN_PROGRESS", "EXPIRED", "ERROR"):
             return Reconciliation(ReconcileStatus.NOT_PUBLISHED, detail=f"the container is {status}")
         if status != "PUBLISHED":

@@ -459,7 +459,7 @@ class YouTubeAdapter:
             total = int(cp["upload_size"]) if cp.get("upload_size") else await self._expected_size(job)
             video, offset = await self._session_status(job.account, session, total, create=False)
         except PublishError as exc:
-            return Reconciliation(ReconcileStatus.UNKNOWN, detail=exc.message)
+            return Reconciliation.check_failed(exc)
         if video is not None:
             return Reconciliation(ReconcileStatus.PUBLISHED, external_id=str(video["id"]),
                                   url=self._watch_url(str(video["id"])), detail="the upload session completed")

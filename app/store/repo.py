@@ -195,6 +195,12 @@ def next_due_instant(session: Session, exclude_platforms: Iterable[str] = ()) ->
     return as_utc(value)
 
 
+def next_recheck_instant(session: Session) -> datetime | None:
+    """The next check of an unknown outcome the platform could not be asked about (app/engine/retry_policy.py)."""
+    value = session.scalar(select(func.min(Attempt.recheck_at)).where(Attempt.recheck_at.is_not(None)))
+    return None if value is None else as_utc(value)
+
+
 def due_targets(session: Session, until: datetime, exclude_platforms: Iterable[str] = (),
                 limit: int | None = None) -> Sequence[Target]:
     """Scheduled targets due by `until`, soonest first; at most `limit` of them."""

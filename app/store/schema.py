@@ -161,10 +161,15 @@ class Attempt(Base):
     error_kind: Mapped[str] = mapped_column(String(20), default="")
     duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
     steps: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # An unknown outcome the platform could not be asked about yet: when Outpost checks it again,
+    # and how many checks it has had (app/engine/retry_policy.py).
+    recheck_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    checks: Mapped[int] = mapped_column(Integer, default=0)
 
     target: Mapped[Target] = relationship(back_populates="attempt_rows")
 
-    __table_args__ = (Index("ix_attempt_target", "target_id"), Index("ix_attempt_outcome", "outcome"))
+    __table_args__ = (Index("ix_attempt_target", "target_id"), Index("ix_attempt_outcome", "outcome"),
+                      Index("ix_attempt_recheck", "recheck_at"))
 
 
 class Event(Base):

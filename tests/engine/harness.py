@@ -24,7 +24,7 @@ from app.engine.runtime import Runtime
 from app.store.views import AccountView, PostView, TargetView
 
 FAST = PublisherSettings(backoff_base=0.05, backoff_cap=0.2, publish_timeout=5.0, reconcile_timeout=5.0,
-                         drain_timeout=2.0)
+                         drain_timeout=2.0, recheck_delays=(timedelta(seconds=0.05),) * 4)
 
 SETTLED = {TargetStatus.PUBLISHED, TargetStatus.FAILED, TargetStatus.NEEDS_REVIEW, TargetStatus.MISSED,
            TargetStatus.CANCELLED}

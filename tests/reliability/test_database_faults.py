@@ -98,12 +98,12 @@ async def test_a_failing_disk_at_claim_time_pauses_publishing_then_it_resumes(tm
 
 
 async def test_a_full_disk_when_journaling_sends_nothing_and_a_restart_publishes_once(tmp_path):
-    runtime = Runtime.open(tmp_path / "data", settings=SETTINGS)
+    runtime = _counting_commits(Runtime.open(tmp_path / "data", settings=SETTINGS))
     recorder = install_recorder(runtime)
     notices: list[tuple[str, str, str]] = []
     runtime.on_notice(lambda *n: notices.append(n))
     await runtime.start()
-    post_id = _post(runtime, "journal first", seconds=1.0)
+    post_id = _post(runtime, "journal first", seconds=3.0)  # (its wake-up, arm_lead ahead, comes after _quiet)
     await _quiet(runtime)  # the change's handoff check is committed: the next commits are the post's
     try:
         with failing_commits(runtime.db, after=1):  # the claim commits, the journal does not
@@ -122,11 +122,30 @@ async def test_a_full_disk_when_journaling_sends_nothing_and_a_restart_publishes
     assert len(recorder.record) == 1
 
 
+async def test_a_full_disk_when_journaling_publishes_once_in_place_when_the_disk_recovers(tmp_path):
+    runtime = _counting_commits(Runtime.open(tmp_path / "data", settings=SETTINGS))
+    recorder = install_recorder(runtime)
+    notices: list[tuple[str, str, str]] = []
+    runtime.on_notice(lambda *n: notices.append(n))
+    await runtime.start()
+    post_id = _post(runtime, "journal first, no restart", seconds=3.0)
+    await _quiet(runtime)
+    try:
+        with failing_commits(runtime.db, after=1):  # the claim commits, the journal does not
+            assert await _wait(lambda: bool(notices), 5)
+            await asyncio.sleep(1.5)  # past its time: nothing goes out without a journal
+            assert recorder.record == []
+        assert await _wait(lambda: _status(runtime, post_id) is TargetStatus.PUBLISHED, 10)
+    finally:
+        await runtime.stop()
+    assert len(recorder.record) == 1
+
+
 async def test_a_full_disk_after_the_answer_keeps_the_journal_and_reconciles_without_a_repost(tmp_path):
-    runtime = Runtime.open(tmp_path / "data", settings=SETTINGS)
+    runtime = _counting_commits(Runtime.open(tmp_path / "data", settings=SETTINGS))
     recorder = install_recorder(runtime)
     await runtime.start()
-    post_id = _post(runtime, "answered, not recorded", seconds=1.0)
+    post_id = _post(runtime, "answered, not recorded", seconds=3.0)  # (its wake-up, arm_lead ahead, comes after _quiet)
     await _quiet(runtime)
     try:
         with failing_commits(runtime.db, after=2):  # claim and journal commit; the outcome does not
@@ -145,11 +164,48 @@ async def test_a_full_disk_after_the_answer_keeps_the_journal_and_reconciles_wit
     assert second.record == []  # found by reconciliation, not sent again
 
 
+async def test_a_full_disk_after_the_answer_is_saved_in_place_once_the_disk_recovers(tmp_path):
+    """No restart: the live process keeps the answer and writes it when the database accepts writes."""
+    runtime = _counting_commits(Runtime.open(tmp_path / "data", settings=SETTINGS))
+    recorder = install_recorder(runtime)
+    notices: list[tuple[str, str, str]] = []
+    runtime.on_notice(lambda *n: notices.append(n))
+    await runtime.start()
+    post_id = _post(runtime, "answered while the disk was full", seconds=3.0)  # (its wake-up, arm_lead ahead, comes after _quiet)
+    await _quiet(runtime)
+    try:
+        with failing_commits(runtime.db, after=2):  # claim and journal commit; the outcome does not
+            assert await _wait(lambda: len(recorder.record) == 1, 5)
+            assert await _wait(lambda: bool(notices), 5)
+            await asyncio.sleep(1.2)  # two more tries of the write fail meanwhile
+            assert _status(runtime, post_id) is TargetStatus.PUBLISHING
+        assert await _wait(lambda: _status(runtime, post_id) is TargetStatus.PUBLISHED, 5)
+        assert [n[1] for n in notices] == ["Outpost could not save a result"]
+        assert "saves it as soon as the database accepts writes" in notices[0][2]
+        assert runtime.publisher._stuck == set()
+    finally:
+        await runtime.stop()
+    assert len(recorder.record) == 1  # written, never sent again
+
+
+def _counting_commits(runtime: Runtime) -> Runtime:
+    """No account here schedules natively: the handoff checks (which a change may start more than
+    once, and late) are switched off, so the commits a test counts are its post's."""
+    runtime.publisher.hand_off = lambda: None  # type: ignore[method-assign]
+    return runtime
+
+
 async def _quiet(runtime: Runtime) -> None:
-    """Wait until the publisher has no task running (well before the post's wake-up)."""
-    deadline = time.monotonic() + 0.5
-    while runtime.publisher._tasks:
+    """Wait until the publisher has had no task running for 0.2 s (the change's handoff checks,
+    which the change channel may start twice, are committed), well before the post's wake-up."""
+    deadline = time.monotonic() + 1.5
+    idle_since: float | None = None
+    while idle_since is None or time.monotonic() - idle_since < 0.2:
         assert time.monotonic() < deadline, "the publisher stayed busy"
+        if runtime.publisher._tasks:
+            idle_since = None
+        elif idle_since is None:
+            idle_since = time.monotonic()
         await asyncio.sleep(0.005)
 
 
@@ -215,7 +271,7 @@ def test_a_read_only_data_folder_at_start_gives_a_clear_message(small_disk: Path
         _remount(small_disk, "rw")
     FIGURES["read-only data folder at start"] = done.stderr.strip().splitlines()[-1:]
     assert done.returncode == 2, done.stderr
-    assert "read-only" in done.stderr.lower() and "Traceback" not in done.stderr
+    assert "not writable" in done.stderr.lower() and "Traceback" not in done.stderr
 
 
 async def test_the_disk_filling_up_mid_run_pauses_publishing_then_it_resumes(small_disk: Path) -> None:

@@ -96,16 +96,16 @@ def test_an_existing_database_is_backed_up_before_an_upgrade(tmp_path, monkeypat
         s.add(Account(platform="sandbox", handle="precious"))
     ladder = tmp_path / "migrations"
     shutil.copytree(migrate_module.MIGRATIONS, ladder)
-    (ladder / "versions" / "0002_test.py").write_text(
+    (ladder / "versions" / "0003_test.py").write_text(
         'import sqlalchemy as sa\nfrom alembic import op\n'
-        'revision = "0002"\ndown_revision = "0001"\nbranch_labels = None\ndepends_on = None\n'
+        'revision = "0003"\ndown_revision = "0002"\nbranch_labels = None\ndepends_on = None\n'
         'def upgrade():\n    op.add_column("account", sa.Column("colour", sa.String(20), nullable=True))\n'
         'def downgrade():\n    op.drop_column("account", "colour")\n')
     monkeypatch.setattr(migrate_module, "MIGRATIONS", ladder)
-    monkeypatch.setattr(migrate_module, "HEAD", "0002")  # as a developer adding 0002 would
+    monkeypatch.setattr(migrate_module, "HEAD", "0003")  # as a developer adding 0003 would
     backup = migrate(database, tmp_path / "backups")
-    assert backup is not None and backup.name.startswith("outpost-before-0002-")
-    assert current_revision(database) == "0002"
+    assert backup is not None and backup.name.startswith("outpost-before-0003-")
+    assert current_revision(database) == "0003"
     conn = sqlite3.connect(backup)
     assert conn.execute("SELECT handle FROM account").fetchall() == [("precious",)]
     assert "colour" not in [r[1] for r in conn.execute("PRAGMA table_info(account)")]

@@ -1,4 +1,4 @@
 """Alembic migrations. HEAD names the newest revision, so start-up can skip importing alembic
 when a database is already current (tests/store keeps it equal to the ladder's head)."""
 
-HEAD = "0001"
+HEAD = "0002"
