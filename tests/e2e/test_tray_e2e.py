@@ -6,6 +6,7 @@ tray, and find the post in the sandbox feed. Skips where Xvfb, trayer or xdotool
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -224,9 +225,15 @@ def test_the_sidebar_is_still_there_after_a_dragged_post_publishes_with_the_wind
         _screenshot(display, main, tmp_path / "3-dragged.png")
         listed = subprocess.run([sys.executable, "-m", "app", "--data-dir", str(data_dir), "post", "list", "--json"],
                                 cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True)
-        assert target.strftime("%H:%M") in listed.stdout or "Dragged" in listed.stdout
+        posts = json.loads(listed.stdout)
+        assert len(posts) == 1, listed.stdout
+        moved = datetime.fromisoformat(posts[0]["scheduled_at"].replace("Z", "+00:00")).astimezone()
+        assert moved.date() == now.date() and moved.strftime("%H:%M") == target.strftime("%H:%M"), (
+            f"the drop did not land on today at {target:%H:%M}: {moved}")
         xdotool(display, "key", "ctrl+w")  # to the tray, the details still open
-        time.sleep(1.0)
+        deadline = time.monotonic() + 10
+        while xdotool(display, "search", "--onlyvisible", "--name", "^Outpost$") and time.monotonic() < deadline:
+            time.sleep(0.2)
         assert not xdotool(display, "search", "--onlyvisible", "--name", "^Outpost$"), "the window did not close"
         feed = data_dir / "sandbox" / "feed.html"
         deadline = time.monotonic() + (target - datetime.now()).total_seconds() + 30
