@@ -17,9 +17,16 @@ from tests.support.memkeyring import InMemoryKeyring
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--runslow", action="store_true", default=False, help="run the long variants")
+    parser.addoption("--real-servers", action="store_true", default=False,
+                     help="also run against real servers installed from the registries (tests/realserver, needs npm)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--real-servers"):
+        skip_real = pytest.mark.skip(reason="needs a real server (the atproto PDS from npm): run with --real-servers")
+        for item in items:
+            if "real_server" in item.keywords:
+                item.add_marker(skip_real)
     if config.getoption("--runslow"):
         return
     skip_slow = pytest.mark.skip(reason="long variant: run with --runslow")
@@ -33,7 +40,8 @@ _LOOPBACK = {"127.0.0.1", "::1", "localhost", "0.0.0.0", None, ""}
 
 
 def _loopback_only(host, *args, **kwargs):  # type: ignore[no-untyped-def]
-    if host not in _LOOPBACK and not str(host).startswith("127."):
+    name = host.decode("ascii", "replace") if isinstance(host, bytes) else host  # anyio passes b"localhost"
+    if name not in _LOOPBACK and not str(name).startswith("127."):
         raise socket.gaierror(socket.EAI_NONAME, f"tests reach loopback only, not {host}")
     return _real_getaddrinfo(host, *args, **kwargs)
 
