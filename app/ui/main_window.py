@@ -359,6 +359,7 @@ class MainWindow(QMainWindow):
         view.addAction(self._action("Today", "", self.go_today, "today"))
         for action in (self.undo_action, self.redo_action):
             self.addAction(action)
+        self.toast.undo_stack = self.undo  # every "Undo" offer goes once Ctrl+Z (or redo) moved past it
         self.undo.indexChanged.connect(self.toast.undo_moved)
         file_menu.aboutToShow.connect(self._sync_autostart)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from app.ui.qt import timer
@@ -37,12 +38,16 @@ class Toast(QFrame):
         self.action.clicked.connect(self._run_action)
         self._callback: Callable[[], None] | None = None
         self.undo_index = -1
+        self.undo_stack: QUndoStack | None = None
         host.installEventFilter(self)
         self.hide()
 
     def show_message(self, text: str, *, kind: str = "info", action: str = "",
                      callback: Callable[[], None] | None = None, msec: int = 6000, undo_index: int = -1) -> None:
-        """`undo_index`: the undo stack's index this message describes; it goes when the stack moves."""
+        """`undo_index`: the undo stack's index this message describes; it goes when the stack moves.
+        An "Undo" offer without one describes the stack as it is now (`undo_stack`, set by the window)."""
+        if undo_index < 0 and action == "Undo" and self.undo_stack is not None:
+            undo_index = self.undo_stack.index()
         self.undo_index = undo_index
         self.setProperty("kind", kind)
         self.style().unpolish(self)

@@ -221,6 +221,14 @@ def test_the_undo_offer_goes_away_after_ctrl_z(qtbot, window, runtime) -> None:
     QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert runtime.planner.post(post_id).text == "moved then undone"
     assert not window.toast.isVisible()
+    from app.ui.commands import MoveCommand, run
+
+    # An offer made elsewhere (the series questions) without naming the stack's index goes too.
+    assert run(window.undo, MoveCommand(runtime.planner, {post_id: before + timedelta(days=2)}, window.show_error))
+    window.toast.show_message("Moved the repeating post.", action="Undo", callback=window.undo.undo)
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert runtime.planner.post(post_id).scheduled_at == before
+    assert not window.toast.isVisible()
     window.toast.show_message("Saved.")  # a message that is not an undo offer stays its time
     QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert window.toast.isVisible()
