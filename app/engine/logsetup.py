@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from app.core.redact import one_line, redact
+from app.store.private import tighten
 
 FIELDS = ("post", "target", "platform", "attempt", "kind")
 
@@ -43,6 +44,15 @@ class RedactingFilter(logging.Filter):
 _FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Every log file it opens, the first and each one after a rollover, is owner-only (0600)."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        stream = super()._open()
+        tighten(Path(self.baseFilename))
+        return stream
+
+
 def setup_logging(log_dir: Path | None, *, stderr: bool = False, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     for handler in list(root.handlers):
@@ -53,7 +63,7 @@ def setup_logging(log_dir: Path | None, *, stderr: bool = False, level: int = lo
     redactor = RedactingFilter()
     if log_dir is not None:
         log_dir.mkdir(parents=True, exist_ok=True)
-        fh = logging.handlers.RotatingFileHandler(log_dir / "outpost.log", maxBytes=2_000_000, backupCount=5,
+        fh = PrivateRotatingFileHandler(log_dir / "outpost.log", maxBytes=2_000_000, backupCount=5,
                                                   encoding="utf-8", delay=True)
         fh.setFormatter(logging.Formatter(_FORMAT))
         fh.addFilter(redactor)

@@ -30,6 +30,7 @@ from app.core.models import AccountInfo, ErrorKind, MediaItem
 from app.core.redact import register_secret
 from app.platforms.base import StepJournal
 from app.platforms.http import Tuning, body_snippet, classify, content_hash, create_client, load_media
+from app.store.private import write_private_text
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def save_config(data_dir: Path, config: MediaHostConfig, access_key_id: str, sec
     KeyringSecrets(KEYRING_SERVICE).put(0, {"access_key_id": access_key_id.strip(),
                                             "secret_access_key": secret_access_key.strip()})
     data_dir.mkdir(parents=True, exist_ok=True)
-    (data_dir / CONFIG_FILE).write_text(json.dumps(asdict(config), indent=2), encoding="utf-8")
+    write_private_text(data_dir / CONFIG_FILE, json.dumps(asdict(config), indent=2))
 
 
 def remove_config(data_dir: Path) -> None:

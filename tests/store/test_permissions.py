@@ -107,3 +107,26 @@ def test_a_shared_folder_chosen_as_data_folder_keeps_everything_else_as_it_was(t
     assert stat.S_IMODE((shared / "logs").stat().st_mode) == 0o700
     assert cli("post", "list").returncode == 0  # opened again: the person's folder is still theirs
     assert stat.S_IMODE(shared.stat().st_mode) == 0o755 and stat.S_IMODE(script.stat().st_mode) == 0o755
+
+
+def test_log_files_after_a_rollover_and_the_media_host_settings_are_owner_only(tmp_path: Path, open_umask) -> None:
+    import logging
+
+    from app.engine.logsetup import setup_logging
+    from app.platforms.mediahost import CONFIG_FILE, MediaHostConfig, save_config
+
+    logs = tmp_path / "logs"
+    setup_logging(logs)
+    handler = next(h for h in logging.getLogger().handlers if getattr(h, "_outpost", False))
+    try:
+        logging.getLogger("outpost.test").warning("first line")
+        handler.doRollover()  # type: ignore[attr-defined]
+        logging.getLogger("outpost.test").warning("after the rollover")
+    finally:
+        setup_logging(None)
+    files = sorted(logs.iterdir())
+    assert len(files) >= 2
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in files} == {p.name: 0o600 for p in files}
+    save_config(tmp_path, MediaHostConfig(endpoint="https://s3.example.com", bucket="b",
+                                          public_base_url="https://cdn.example.com"), "key-id", "key-secret")
+    assert stat.S_IMODE((tmp_path / CONFIG_FILE).stat().st_mode) == 0o600
