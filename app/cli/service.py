@@ -101,11 +101,15 @@ def cmd_status(args: argparse.Namespace, data_dir: Path) -> int:
                          for h in held],
         },
         "paused_platforms": state.get("paused_platforms", {}) if running else {},
+        # the running publisher saw its database deleted or replaced and stopped publishing
+        "database_problem": state.get("database_problem") if running else None,
     }
     if args.json:
         print_json(result)
         return 0
     print(f"Publisher: {'running' if running else 'not running'}{' (paused)' if result['paused'] else ''}")
+    if result["database_problem"]:
+        print(f"Stopped publishing: {for_terminal(str(result['database_problem']))}")
     if result["next_due"]:
         print(f"Next post due: {result['next_due']}")
     else:

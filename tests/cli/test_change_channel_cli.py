@@ -7,6 +7,7 @@ other `outpost` processes, as a person with two terminals would.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -273,3 +274,22 @@ def _memory_secrets(keyring_class):  # type: ignore[no-untyped-def]
 
     keyring.set_keyring(keyring_class())
     return KeyringSecrets()
+
+
+def test_a_database_replaced_under_outpost_run_stops_it_and_status_says_so(cli: Cli, run) -> None:  # type: ignore[no-untyped-def]
+    _add(cli, "--at", _at(20))
+    r = run()
+    _until(lambda: _state(cli.data_dir).get("next_wakeup") is not None, 10, "run armed for the post")
+    database = cli.data_dir / "outpost.sqlite3"
+    copy = cli.data_dir / "copy.sqlite3"
+    done = subprocess.run([sys.executable, "-c", "import sqlite3,sys; s=sqlite3.connect(sys.argv[1]); "
+                           "d=sqlite3.connect(sys.argv[2]); s.backup(d)", str(database), str(copy)])
+    assert done.returncode == 0
+    os.replace(copy, database)  # another program put a different file (a new inode) in its place
+    assert _add(cli, "--at", _at(40))  # the CLI writes to the new file and tells run, which looks again
+    _until(lambda: _state(cli.data_dir).get("database_problem") is not None, 30, "run noticed the new file")
+    status = cli.json("status")
+    assert status["database_problem"] and status["paused"] is True  # type: ignore[index]
+    text = cli("status").stdout
+    assert "Stopped publishing:" in text
+    assert r.stop() == 0
