@@ -5,6 +5,7 @@ own errors, so what passes here is what bsky.social's software accepts. Opt-in: 
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -200,8 +201,6 @@ def _posts(pds: RealPds, did: str) -> list[dict[str, Any]]:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM")
 def test_outpost_connects_with_the_cli_and_publishes_a_scheduled_post(pds, tmp_path) -> None:
-    import os
-
     carol = pds.create_account("carol")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OUTPOST_DATA_DIR": str(tmp_path / "data"),
            "PYTHON_KEYRING_BACKEND": "tests.fakes.filekeyring.FileKeyring",
