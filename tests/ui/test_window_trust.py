@@ -263,6 +263,10 @@ def test_enter_on_a_day_starts_a_post_there_and_esc_closes_the_details(qtbot, wi
     _focus(qtbot, window, month)
     QTest.keyClick(month, Qt.Key.Key_Escape)
     assert window.details.isHidden()
+    window._selection_changed([post_id])  # Esc with the focus in the details themselves
+    _focus(qtbot, window, window.details.duplicate_button)
+    QTest.keyClick(window.details.duplicate_button, Qt.Key.Key_Escape)
+    assert window.details.isHidden()
 
 
 def test_alt_arrows_move_the_selected_post_a_day_and_ctrl_z_puts_it_back(qtbot, window, runtime) -> None:
