@@ -18,6 +18,11 @@ _POST_REF = re.compile(r"\b([Pp])ost #(\d+)")
 _REPEATED_NAME = re.compile(r"\b([\w@.-]+(?: [\w@.-]+)*?) \(\1\)")
 
 
+def post_ids(message: str) -> set[int]:
+    """The post numbers an engine message names ("post #20")."""
+    return {int(m.group(2)) for m in _POST_REF.finditer(message)}
+
+
 def readable(message: str, post_words: dict[int, str], accounts: list[AccountView]) -> str:
     """The engine's log words in the user's: "post #20 on sandbox" -> "“Hello…” on Sandbox"."""
     def post(match: re.Match[str]) -> str:

@@ -102,7 +102,16 @@ class Tray(QSystemTrayIcon):
         """A failure or a post that needs review: tell the user even with the window closed."""
         icon = {"error": QSystemTrayIcon.MessageIcon.Critical,
                 "warning": QSystemTrayIcon.MessageIcon.Warning}.get(level, QSystemTrayIcon.MessageIcon.Information)
-        self.showMessage(title, message, icon, 10_000)
+        self.showMessage(title, self.in_words(message), icon, 10_000)
+
+    def in_words(self, message: str) -> str:
+        """"Post #20 is 2 h overdue" names the post by its first words, as the activity list does."""
+        from app.ui.activity import post_ids, readable
+
+        ids = post_ids(message)
+        if not ids:
+            return message
+        return readable(message, self.window._post_words(ids), self.runtime.planner.accounts())
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):

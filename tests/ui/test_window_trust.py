@@ -347,3 +347,14 @@ def test_quitting_with_posts_scheduled_says_they_wait_until_outpost_runs_again(q
     box = next(b for b in window.findChildren(QMessageBox, "quitQuestion") if b.isVisible())
     next(b for b in box.buttons() if b.text() == "Quit").click()
     qtbot.waitUntil(lambda: bool(quit_signals))
+
+
+def test_a_tray_balloon_names_the_post_by_its_words(qtbot, window, runtime, monkeypatch) -> None:
+    from app.ui.tray import Tray
+
+    post_id = make_post(runtime, utcnow() + timedelta(hours=1), "Spring sale starts now")
+    tray = Tray(window, runtime)
+    shown: list[str] = []
+    monkeypatch.setattr(tray, "showMessage", lambda _title, message, *_a: shown.append(message))
+    tray.notify("warning", "A post was missed", f"Post #{post_id} is 2 h overdue and waits for you.")
+    assert shown == ["Post “Spring sale starts now” is 2 h overdue and waits for you."]
