@@ -38,7 +38,7 @@ def missing_x11_libraries(environ: dict[str, str] | None = None, dirs: tuple[str
     costs microseconds, and `ldconfig` (ctypes.util) is asked only when the files are not found.
     """
     env = os.environ if environ is None else environ
-    platform = env.get("QT_QPA_PLATFORM", "")
+    platform = env.get("QT_QPA_PLATFORM", "").split(":")[0]  # "xcb:option=…" is still X11
     if (sys.platform != "linux" or getattr(sys, "frozen", False) or platform not in ("", "xcb")
             or (not platform and env.get("WAYLAND_DISPLAY")) or not env.get("DISPLAY")):
         return []
@@ -215,7 +215,7 @@ def show_error_dialog(exc: BaseException, detail: str) -> None:
 def _fatal(title: str, message: str) -> None:
     """Before the loop runs: print, and show a dialog when a display is available."""
     print(f"outpost: {message}", file=sys.stderr)
-    if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+    if os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] == "offscreen":  # also "offscreen:configfile=…"
         return
     from PySide6.QtWidgets import QMessageBox
 

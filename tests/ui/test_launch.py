@@ -47,3 +47,10 @@ def test_a_missing_x11_library_is_named_with_its_package_before_qt_aborts(tmp_pa
     monkeypatch.setattr(launch, "missing_x11_libraries", lambda: ["libxcb-cursor0"])
     assert launch.run(tmp_path / "data", []) == launch.EXIT_FAILED
     assert not (tmp_path / "data").exists()  # refused before anything was opened or created
+
+
+def test_platform_options_do_not_change_which_platform_it_is() -> None:
+    from app.ui import launch
+
+    assert launch.missing_x11_libraries({"DISPLAY": ":0", "QT_QPA_PLATFORM": "offscreen:configfile=/x.json"},
+                                        dirs=()) == []
