@@ -49,8 +49,15 @@ def test_a_missing_x11_library_is_named_with_its_package_before_qt_aborts(tmp_pa
     assert not (tmp_path / "data").exists()  # refused before anything was opened or created
 
 
-def test_platform_options_do_not_change_which_platform_it_is() -> None:
+
+def test_offscreen_with_options_never_opens_a_modal_dialog(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QMessageBox
+
     from app.ui import launch
 
-    assert launch.missing_x11_libraries({"DISPLAY": ":0", "QT_QPA_PLATFORM": "offscreen:configfile=/x.json"},
-                                        dirs=()) == []
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "critical", staticmethod(lambda _p, title, _m: shown.append(title)))
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen:configfile=/tmp/screen.json")
+    launch._fatal("Outpost cannot start", "the reason")
+    assert shown == []  # a modal box with nobody to close it would hang
+    assert "the reason" in capsys.readouterr().err
