@@ -14,7 +14,7 @@ from app.core.models import MediaItem, PostSpec, PostStatus, Severity
 from app.core.recurrence import Recurrence
 from app.core.redact import for_terminal
 from app.core.timeutil import local_zone_name, parse_instant, zone
-from app.store.views import PostView
+from app.store.views import PostView, numbered_attempts, shown_minute
 
 
 def register(sub: Any) -> None:
@@ -222,8 +222,12 @@ def cmd_show(args: argparse.Namespace, data_dir: Path) -> int:
         if t.last_error:
             line += f"\n      {for_terminal(t.last_error)}"
         print(line)
-    for a in attempts:
-        print(f"  attempt {a.id} {a.started_at:%Y-%m-%d %H:%M:%S}Z {a.outcome.value}"
+    due = {t.id: t.scheduled_at or view.scheduled_at for t in view.targets}
+    zone_of_post = zone(view.timezone)
+    for number, a in numbered_attempts(attempts):
+        when = shown_minute(a, due.get(a.target_id)).astimezone(zone_of_post)
+        on = f" on {for_terminal(a.account_label)}" if len(view.targets) > 1 else ""
+        print(f"  try {number}{on} {when:%Y-%m-%d %H:%M} {a.outcome.value.replace('_', ' ')}"
               + (f" ({for_terminal(a.error)})" if a.error else ""))
     return 0
 

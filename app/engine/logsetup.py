@@ -6,6 +6,7 @@ httpx logs full URLs (query strings included) at INFO and httpcore logs headers 
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 import sys
@@ -47,7 +48,7 @@ _FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """Every log file it opens, the first and each one after a rollover, is owner-only (0600)."""
 
-    def _open(self):  # type: ignore[no-untyped-def]
+    def _open(self) -> io.TextIOWrapper:
         stream = super()._open()
         tighten(Path(self.baseFilename))
         return stream

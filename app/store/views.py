@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from app.core.models import (
     AccountStatus,
@@ -193,6 +193,29 @@ class AttemptView:
     error: str
     duration_ms: int | None
     error_kind: str = ""
+
+
+def shown_minute(a: AttemptView, due: datetime | None = None) -> datetime:
+    """The minute a try belongs to, as people scheduled it.
+
+    Timers fire and the publisher journals a try a moment before the due instant, so the try of
+    the 21:24 post starts (and may even finish) at 21:23:59.9: within a minute before `due`, it is
+    shown at `due`. Later tries (retries) show the minute the platform answered.
+    """
+    at = a.finished_at or a.started_at
+    if due is not None and timedelta(0) <= due - a.started_at < timedelta(minutes=1):
+        return due.replace(second=0, microsecond=0)
+    return at.replace(second=0, microsecond=0)
+
+
+def numbered_attempts(attempts: list[AttemptView]) -> list[tuple[int, AttemptView]]:
+    """Each attempt with its try number on its own account (oldest first: the first try is try 1)."""
+    tries: dict[int, int] = {}
+    out = []
+    for a in attempts:
+        tries[a.target_id] = tries.get(a.target_id, 0) + 1
+        out.append((tries[a.target_id], a))
+    return out
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from html import escape
 
 from PySide6.QtCore import Qt, Signal
@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from app.core.models import AttemptOutcome, PostStatus, TargetStatus
 from app.core.recurrence import Recurrence
-from app.store.views import AttemptView, PostView
+from app.store.views import AttemptView, PostView, numbered_attempts, shown_minute
 from app.ui import icons, theme
 from app.ui.calendar.timeline import local_wall
 from app.ui.widgets import button, clear_layout, muted, pill, section, separator, status_pill
@@ -238,11 +238,7 @@ class DetailsPanel(QFrame):
         self.body.addWidget(section("Publishing history"))
         if not attempts:
             self.body.addWidget(muted("No attempts yet."))
-        tries: dict[int, int] = {}
-        numbered = []
-        for a in attempts:  # oldest first: the first try on each account is try 1
-            tries[a.target_id] = tries.get(a.target_id, 0) + 1
-            numbered.append((tries[a.target_id], a))
+        numbered = numbered_attempts(attempts)
         due = {t.id: t.scheduled_at or post.scheduled_at for t in post.targets}
         for number, a in numbered[:30]:
             self.body.addWidget(self._attempt_row(a, number, len(post.targets) > 1, due.get(a.target_id)))
@@ -278,16 +274,3 @@ class DetailsPanel(QFrame):
             rl.addWidget(err, 2, 0, 1, 3)
         rl.setColumnStretch(1, 1)
         return row
-
-
-def shown_minute(a: AttemptView, due: datetime | None = None) -> datetime:
-    """The minute a try belongs to, as people scheduled it.
-
-    Timers fire and the publisher journals a try a moment before the due instant, so the try of
-    the 21:24 post starts (and may even finish) at 21:23:59.9: within a minute before `due`, it is
-    shown at `due`. Later tries (retries) show the minute the platform answered.
-    """
-    at = a.finished_at or a.started_at
-    if due is not None and timedelta(0) <= due - a.started_at < timedelta(minutes=1):
-        return due.replace(second=0, microsecond=0)
-    return at.replace(second=0, microsecond=0)

@@ -146,3 +146,26 @@ def test_a_post_without_a_thread_shows_an_empty_list(data_dir, capsys):
     assert post["thread"] == []
     code, out, _ = _run(data_dir, capsys, "post", "show", str(post["id"]))
     assert code == 0 and "  text:  alone\n" in out and "part 2" not in out
+
+
+def test_post_show_numbers_tries_per_account_at_the_minute_they_belong_to(data_dir, capsys):
+    from app.core.models import AttemptOutcome
+    from app.store.schema import Attempt, Target
+
+    runtime = Runtime.open(data_dir, exclusive=False)
+    try:
+        post_id = runtime.planner.create_post(PostSpec(text="two accounts", account_ids=(1, 2), scheduled_at=START,
+                                                       timezone="Europe/Berlin"))
+        with runtime.db.write() as s:
+            targets = s.query(Target).filter_by(post_id=post_id).order_by(Target.id).all()
+            for i, target in enumerate(targets):  # journaled a moment before 10:00 Berlin, as the engine does
+                s.add(Attempt(target_id=target.id, started_at=START - timedelta(milliseconds=300 - i),
+                              idempotency_key=f"k{i}", payload_hash="h", outcome=AttemptOutcome.SUCCEEDED.value,
+                              steps={}, error="", error_kind=""))
+    finally:
+        runtime.close()
+    code, out, err = _run(data_dir, capsys, "post", "show", str(post_id))
+    assert code == 0, err
+    tries = [line.strip() for line in out.splitlines() if line.strip().startswith("try")]
+    assert len(tries) == 2 and all(t.startswith("try 1 on ") for t in tries), out  # never "attempt 2"
+    assert all("2031-01-01 10:00" in t for t in tries), out  # the post's minute in its zone, not 08:59:59Z

@@ -138,8 +138,7 @@ def test_the_history_shows_a_try_at_the_minute_the_post_was_scheduled() -> None:
     from datetime import UTC, datetime
 
     from app.core.models import AttemptOutcome
-    from app.store.views import AttemptView
-    from app.ui.details import shown_minute
+    from app.store.views import AttemptView, shown_minute
 
     due = datetime(2026, 3, 4, 20, 24, tzinfo=UTC)
     early = AttemptView(1, 7, "Sandbox", due - timedelta(milliseconds=40), due - timedelta(milliseconds=5),
