@@ -132,10 +132,15 @@ def whole_import(path: Path, data_dir: Path) -> tuple[int, int]:
         rt.close()
 
 
+# Linux carries a process's peak RSS across fork and exec, so a child started from this (large)
+# process would report our peak, not its own: a small fresh launcher starts the measured child.
+LAUNCHER = "import subprocess, sys; sys.exit(subprocess.run(sys.argv[1:]).returncode)"
+
+
 def peak_memory(path: Path) -> float:
-    """Max RSS in MB of a fresh process that runs one whole import of `path` (and nothing else)."""
-    out = subprocess.run([sys.executable, __file__, "--memory-child", str(path)], capture_output=True, text=True,
-                         check=True)
+    """Max RSS in MB (getrusage) of a fresh process that runs one whole import of `path` and nothing else."""
+    out = subprocess.run([sys.executable, "-c", LAUNCHER, sys.executable, __file__, "--memory-child", str(path)],
+                         capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
 
 

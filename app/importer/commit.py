@@ -20,6 +20,7 @@ from app.core.timeutil import as_utc, zone
 from app.importer.columns import Mapping
 from app.importer.duplicates import DuplicateIndex, text_key
 from app.importer.export import export
+from app.importer.reading import gc_paused
 from app.importer.rows import (
     ImportOptions,
     ImportRow,
@@ -118,12 +119,20 @@ def commit(
                            "nothing was imported. Fix them, or import only the valid rows.")
     if not wanted:
         raise OutpostError("No row can be imported; fix the rows marked invalid and try again.")
+    if progress:
+        progress(0, len(wanted))
+    result = ImportResult(None)
+    with gc_paused():  # tens of thousands of live rows: cycle collection would rescan them all, often
+        return _commit(runtime, rows, wanted, source_name=source_name, all_or_nothing=all_or_nothing,
+                       as_drafts=as_drafts, progress=progress, cancelled=cancelled, chunk=chunk, result=result)
+
+
+def _commit(runtime: Runtime, rows: Sequence[ImportRow], wanted: list[ImportRow], *, source_name: str,
+            all_or_nothing: bool, as_drafts: bool, progress: Callable[[int, int], None] | None,
+            cancelled: Callable[[], bool] | None, chunk: int, result: ImportResult) -> ImportResult:
     planner = runtime.planner
     accounts = {a.id: a for a in planner.accounts()}
     total = len(wanted)
-    if progress:
-        progress(0, total)
-    result = ImportResult(None)
     checked: list[tuple[int, PostSpec]] = []
     duplicates = _calendar_duplicates(runtime, wanted)
     for start in range(0, total, chunk):

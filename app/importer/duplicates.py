@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -10,11 +11,15 @@ from datetime import datetime, timedelta
 WINDOW = timedelta(hours=24)
 
 
+_UNEVEN_SPACE = re.compile(r"\s\s|[^\S ]|^\s|\s$")  # what " ".join(text.split()) would change
+
+
 def text_key(text: str) -> str:
-    """Texts that differ only in Unicode form or spacing are the same text."""
-    if not text.isascii():
+    """Texts that differ only in Unicode form or spacing are the same text. Already-tidy text is
+    returned as it is (no copy: the duplicate index holds one key per row)."""
+    if not text.isascii() and not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
-    return " ".join(text.split())
+    return " ".join(text.split()) if _UNEVEN_SPACE.search(text) else text
 
 
 @dataclass(frozen=True, slots=True)

@@ -362,6 +362,7 @@ def _collect(
     out: list[tuple[int, tuple[CellValue, ...]]] = []
     notes: list[str] = []
     empty_run = 0
+    shared: dict[str, str] = {}  # one copy of each short text (accounts, zones, statuses repeat on every row)
     for number, cells in source:
         if not cells:
             empty_run += 1
@@ -381,7 +382,10 @@ def _collect(
                 f"{name} has more than {max_rows:,} rows; the importer reads at most {max_rows:,} at once. "
                 "Split it into smaller files."
             )
-        out.append((number, tuple(cells.get(i) for i in range(1, widest + 1))))
+        row = tuple(cells.get(i) for i in range(1, widest + 1))
+        if len(shared) < 100_000:
+            row = tuple(shared.setdefault(v, v) if v.__class__ is str and len(v) <= 64 else v for v in row)
+        out.append((number, row))
     if not out:
         raise OutpostError(f"{name} has no data: the sheet is empty.")
     return out, tuple(notes)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -22,6 +23,7 @@ LEGACY_ENCODINGS = ("cp1252", "mac_roman", "iso8859_15", "latin_1", "iso8859_2",
 ENCODING_NAMES = {"utf_8": "UTF-8", "utf_16": "UTF-16", "cp1252": "Windows-1252", "mac_roman": "Mac OS Roman",
                   "iso8859_15": "ISO-8859-15", "latin_1": "ISO-8859-1", "iso8859_2": "ISO-8859-2",
                   "iso8859_9": "ISO-8859-9", "iso8859_5": "ISO-8859-5", "iso8859_7": "ISO-8859-7"}
+SAMPLE_BYTES = 64 * 1024
 MOSTLY_UTF8_SHARE = 0.01  # at most this share of lines may hold stray bytes in a UTF-8 file
 
 
@@ -55,35 +57,45 @@ def decode_spreadsheet_text(data: bytes, name: str = "file") -> DecodedText:
     return DecodedText(body.decode(encoding), encoding)
 
 
+_SLIPS = threading.local()  # the decode in progress on this thread (the dialog reads in a worker)
+_HANDLER = "outpost-stray-cp1252"
+
+
+def _as_cp1252(exc: UnicodeError) -> tuple[str, int]:
+    """Decode error handler: a stray byte becomes its Windows-1252 character, and is recorded."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    spots: list[tuple[int, bytes]] = _SLIPS.spots
+    if len(spots) > _SLIPS.limit:
+        raise exc  # not a UTF-8 file with a few slips: let the legacy detector decide
+    bad = exc.object[exc.start : exc.end]
+    spots.append((exc.start, bad))
+    return bad.decode("cp1252", errors="replace"), exc.end
+
+
+codecs.register_error(_HANDLER, _as_cp1252)
+
+
 def _mostly_utf8(data: bytes) -> DecodedText | None:
     """UTF-8 with a few stray single bytes (one cell pasted from a Windows program): each stray
     byte is read as Windows-1252 and reported; None when the file is not UTF-8 at all."""
-    stray: list[tuple[int, str]] = []
-    out: list[str] = []
-    pos, valid_multibyte = 0, 0
-    limit = max(3, (data.count(b"\n") + 1) * MOSTLY_UTF8_SHARE)
-    while pos < len(data):
-        try:
-            chunk = codecs.decode(data[pos:], "utf-8")
-            out.append(chunk)
-            valid_multibyte += sum(1 for ch in chunk if ord(ch) > 127)
-            break
-        except UnicodeDecodeError as exc:
-            good = data[pos : pos + exc.start].decode("utf-8")
-            out.append(good)
-            valid_multibyte += sum(1 for ch in good if ord(ch) > 127)
-            bad = data[pos + exc.start : pos + exc.end]
-            as_1252 = bad.decode("cp1252", errors="replace")
-            out.append(as_1252)
-            line = data.count(b"\n", 0, pos + exc.start) + 1
-            stray.append((line, f"byte {' '.join(f'0x{b:02X}' for b in bad)} is not UTF-8; read as "
-                                f"{as_1252!r} (Windows-1252): check this row's text"))
-            pos += exc.end
-            if len(stray) > limit:
-                return None
-    if valid_multibyte == 0:
+    spots: list[tuple[int, bytes]] = []
+    _SLIPS.limit = max(3, (data.count(b"\n") + 1) * MOSTLY_UTF8_SHARE)
+    _SLIPS.spots = spots
+    try:
+        text = data.decode("utf-8", errors=_HANDLER)
+    except UnicodeDecodeError:
         return None
-    return DecodedText("".join(out), "utf_8", stray)
+    non_ascii = len(text) - len(text.encode("ascii", errors="ignore"))
+    if non_ascii <= sum(len(bad) for _, bad in spots):
+        return None  # every non-ASCII character is a slip: a legacy file, not UTF-8 with slips
+    stray = []
+    for offset, bad in spots:
+        line = data.count(b"\n", 0, offset) + 1
+        shown = bad.decode("cp1252", errors="replace")
+        stray.append((line, f"byte {' '.join(f'0x{b:02X}' for b in bad)} is not UTF-8; read as {shown!r} "
+                            "(Windows-1252): check this row's text"))
+    return DecodedText(text, "utf_8", stray)
 
 
 def _oddity(text: str) -> int:
@@ -108,12 +120,13 @@ def _best_legacy(data: bytes) -> str | None:
     proposed = [m.encoding for m in from_bytes(data, cp_isolation=list(LEGACY_ENCODINGS))]
     candidates = [e for e in (*proposed, *LEGACY_ENCODINGS) if e in LEGACY_ENCODINGS]
     scored: list[tuple[int, int, str]] = []
+    sample = data[:SAMPLE_BYTES]  # the letters of the first 64 kB decide; the whole file must still decode
     for rank, encoding in enumerate(dict.fromkeys(candidates)):
         try:
-            text = data.decode(encoding)
+            data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        scored.append((_oddity(text), rank, encoding))
+        scored.append((_oddity(sample.decode(encoding)), rank, encoding))
     return min(scored)[2] if scored else None
 
 

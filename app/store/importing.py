@@ -97,13 +97,15 @@ def insert_posts(session: Session, batch_id: int, specs: Sequence[PostSpec]) -> 
         for account_id in accounts:
             target_rows.append({"post_id": post_id, "account_id": account_id, "status": status.value,
                                 "scheduled_at": spec.scheduled_at, "due_at": due})
-    _executemany(session, Post.__table__, post_rows)
+    bound: dict[tuple[type, object], object] = {}  # a post's time is bound once for it and its targets
+    _executemany(session, Post.__table__, post_rows, bound)
     if target_rows:
-        _executemany(session, Target.__table__, target_rows)
+        _executemany(session, Target.__table__, target_rows, bound)
     return ids
 
 
-def _executemany(session: Session, table: Any, rows: list[dict[str, object]]) -> None:
+def _executemany(session: Session, table: Any, rows: list[dict[str, object]],
+                 bound: dict[tuple[type, object], object]) -> None:
     """INSERT every row with one DB-API executemany: column defaults filled in (once per call, as
     the ORM would per row) and each value bound by its column type's processor."""
     conn = session.connection()
@@ -119,15 +121,28 @@ def _executemany(session: Session, table: Any, rows: list[dict[str, object]]) ->
     # Most JSON cells are empty ([] or {}): bind those once per column, not once per row.
     empty = [({} if process is None else {"l": process([]), "d": process({})}) if table.c[name].type.__class__.__name__
              == "JSON" else {} for name, process in zip(names, processors, strict=True)]
+    kinds = [type(table.c[name].type) for name in names]
+    fixed = {name: (process(defaults.get(name)) if process is not None else defaults.get(name))
+             for name, process in zip(names, processors, strict=True)}
     params = []
     for row in rows:
         values = []
-        for name, process, blank in zip(names, processors, empty, strict=True):
-            value = row[name] if name in row else defaults.get(name)
+        for name, process, blank, kind in zip(names, processors, empty, kinds, strict=True):
+            if name not in row:
+                values.append(fixed[name])  # a default: the same for every row
+                continue
+            value = row[name]
             if blank and (value == [] or value == {}):
                 values.append(blank["l" if isinstance(value, list) else "d"])
+            elif process is None or value is None:
+                values.append(value if process is None else process(value))
+            elif value.__class__ is datetime:
+                key = (kind, value)
+                if (done := bound.get(key)) is None:
+                    done = bound[key] = process(value)
+                values.append(done)
             else:
-                values.append(process(value) if process is not None else value)
+                values.append(process(value))
         params.append(tuple(values))
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
     conn.exec_driver_sql(sql, params)

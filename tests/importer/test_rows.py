@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app.core.models import MediaKind
 from app.importer.columns import Field
@@ -235,3 +237,13 @@ def test_now_decides_what_is_past(tmp_path: Path) -> None:
 def test_a_row_reports_all_its_problems_at_once(tmp_path: Path) -> None:
     [row] = judge(tmp_path, [HEAD, ["someday", None, "bob"]])
     assert [e.column for e in row.errors] == ["Account (C)", "Date (A)", "Text (B)"]
+
+
+@given(st.lists(st.sampled_from([" ", "\t", "\n", "\r", "\x0b", "\x1c", "\x85", "\xa0", "\u2003", "\u3000",
+                                  "a", "é", "e\u0301", "Å", "A\u030a"]), max_size=12).map("".join))
+def test_the_duplicate_key_is_the_text_with_tidy_spacing_and_composed_accents(text: str) -> None:
+    import unicodedata
+
+    from app.importer.duplicates import text_key
+
+    assert text_key(text) == " ".join(unicodedata.normalize("NFC", text).split())
