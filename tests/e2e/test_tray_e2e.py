@@ -13,9 +13,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -74,14 +75,27 @@ def visible_window(display: str, name: str, timeout: float = 20) -> str:
     raise AssertionError(f"no visible window named {name!r}")
 
 
+def midday_zone() -> tuple[str, tzinfo]:
+    """A fixed-offset zone where it is now between 09:00 and 19:00 on a day other than Sunday.
+
+    The app runs in it (TZ), so what the test types and drags never depends on when CI runs: the
+    editor's default date is tomorrow late in the evening, and a week row ends on Sunday."""
+    utc = datetime.now(UTC)
+    for hours in range(-12, 15):
+        local = utc + timedelta(hours=hours)
+        if 9 <= local.hour < 19 and local.isoweekday() != 7:
+            name = "Etc/GMT" + (f"-{hours}" if hours > 0 else f"+{-hours}" if hours < 0 else "")  # POSIX signs
+            return name, ZoneInfo(name)
+    raise AssertionError("no zone has a weekday midday now")  # never: offsets span 26 hours
+
+
 def test_a_post_written_in_the_window_goes_out_from_the_tray(display: str, tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    now = datetime.now()
+    zone_name, zone = midday_zone()
+    now = datetime.now(zone)
     # The editor's time field has minutes: aim at the first minute at least 8 s away, today.
     target = (now + timedelta(seconds=8)).replace(second=0, microsecond=0) + timedelta(minutes=1)
-    if target.date() != now.date() or now.hour >= 22:
-        pytest.skip("the default date is tomorrow this late; run it before 22:00")
-    env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb", QT_API="PySide6",
+    env = dict(os.environ, TZ=zone_name, DISPLAY=display, QT_QPA_PLATFORM="xcb", QT_API="PySide6",
                PYTHON_KEYRING_BACKEND="tests.support.memkeyring.InMemoryKeyring")
     env.pop("WAYLAND_DISPLAY", None)
     log = (tmp_path / "app.log").open("w")
@@ -111,7 +125,7 @@ def test_a_post_written_in_the_window_goes_out_from_the_tray(display: str, tmp_p
         subprocess.run(["import", "-window", "root", str(tmp_path / "tray.png")], env=env, check=False,
                        capture_output=True, timeout=20)
         feed = data_dir / "sandbox" / "feed.html"
-        deadline = time.monotonic() + (target - datetime.now()).total_seconds() + 30
+        deadline = time.monotonic() + (target - datetime.now(zone)).total_seconds() + 30
         while time.monotonic() < deadline:
             if feed.exists() and "Hello from the tray e2e" in feed.read_text(encoding="utf-8"):
                 break
@@ -173,11 +187,10 @@ def test_the_sidebar_is_still_there_after_a_dragged_post_publishes_with_the_wind
     from app.ui import theme
 
     data_dir = tmp_path / "data"
-    now = datetime.now()
+    zone_name, zone = midday_zone()
+    now = datetime.now(zone)
     target = (now + timedelta(seconds=20)).replace(second=0, microsecond=0) + timedelta(minutes=1)
-    if target.date() != now.date() or now.isoweekday() == 7:
-        pytest.skip("needs today and tomorrow in the same calendar row, and the post today")
-    env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb", QT_API="PySide6",
+    env = dict(os.environ, TZ=zone_name, DISPLAY=display, QT_QPA_PLATFORM="xcb", QT_API="PySide6",
                PYTHON_KEYRING_BACKEND="tests.support.memkeyring.InMemoryKeyring")
     env.pop("WAYLAND_DISPLAY", None)
     env.pop("QT_SCALE_FACTOR", None)
@@ -227,7 +240,7 @@ def test_the_sidebar_is_still_there_after_a_dragged_post_publishes_with_the_wind
                                 cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True)
         posts = json.loads(listed.stdout)
         assert len(posts) == 1, listed.stdout
-        moved = datetime.fromisoformat(posts[0]["scheduled_at"].replace("Z", "+00:00")).astimezone()
+        moved = datetime.fromisoformat(posts[0]["scheduled_at"].replace("Z", "+00:00")).astimezone(zone)
         assert moved.date() == now.date() and moved.strftime("%H:%M") == target.strftime("%H:%M"), (
             f"the drop did not land on today at {target:%H:%M}: {moved}")
         xdotool(display, "key", "ctrl+w")  # to the tray, the details still open
@@ -236,7 +249,7 @@ def test_the_sidebar_is_still_there_after_a_dragged_post_publishes_with_the_wind
             time.sleep(0.2)
         assert not xdotool(display, "search", "--onlyvisible", "--name", "^Outpost$"), "the window did not close"
         feed = data_dir / "sandbox" / "feed.html"
-        deadline = time.monotonic() + (target - datetime.now()).total_seconds() + 30
+        deadline = time.monotonic() + (target - datetime.now(zone)).total_seconds() + 30
         while time.monotonic() < deadline:
             if feed.exists() and "Dragged then sent from the tray" in feed.read_text(encoding="utf-8"):
                 break
