@@ -1,6 +1,9 @@
 """Write the README screenshots: month, week, agenda, editor and post details.
 
-    python docs/screenshots/make_screenshots.py [--out docs/screenshots] [--dark]
+    python docs/screenshots/make_screenshots.py [--out docs/screenshots] [--dark] [--scale 2]
+
+`--scale 2` draws at 200 % (QT_SCALE_FACTOR=2) in a 1920x1080 screen's logical size, 960x540;
+files end in -200. `docs/screenshots/make_all.sh` runs the three (light, dark, 200 %).
 
 Seeds a temporary data dir with sample posts in every status (a sandbox account plus a few
 platform accounts that are never contacted), runs the real publisher on the qasync loop, and
@@ -118,6 +121,26 @@ def seed(runtime, now: datetime, rng: random.Random) -> dict[str, int]:  # type:
     ids["next"] = p.create_post(PostSpec("Kiln opening livestream starts in an hour! Come watch the reveal 🔥",
                                          (sandbox, accounts[1], accounts[3]), now + timedelta(hours=2, minutes=10),
                                          ZONE))
+    from app.core.models import MediaItem
+    from app.core.recurrence import Recurrence
+
+    first_tuesday = today + timedelta(days=(1 - today.weekday()) % 7 or 7)
+    at = datetime.combine(first_tuesday, time(8, 15)).replace(tzinfo=tz).astimezone(UTC)
+    ids["series"] = p.create_post(PostSpec("Glaze tip of the week: test tiles first, always. #ceramics",
+                                           (sandbox, accounts[1]), at, ZONE,
+                                           recurrence=Recurrence.parse("weekly:tue,fri").to_dict()))
+    picture = sample_image(runtime.data_dir)
+    ids["picture"] = p.create_post(PostSpec("New glazes drying on the shelf — which one is your favourite?",
+                                            (sandbox, accounts[1]), now + timedelta(days=2, hours=3), ZONE,
+                                            media=(MediaItem(str(picture), alt_text="Glazed bowls on a shelf"),)))
+    ids["partial"] = post(max(0, today_offset - 3), 12, 15, "Market day! Find us at stall 14 until 16:00.",
+                          [sandbox, accounts[1]])
+    with runtime.db.write() as s:
+        row = s.get(Post, ids["partial"])
+        for t, (status, error) in zip(row.targets, ((TargetStatus.PUBLISHED, ""), (
+                TargetStatus.FAILED, "Bluesky refused the post: the image is larger than 1 MB.")), strict=True):
+            t.status, t.last_error, t.due_at = status.value, error, None
+        row.status = "partial"
     p.create_post(PostSpec("Idea: a 'mistakes of the month' carousel with the pieces that cracked.", (sandbox,),
                            None, ZONE, draft=True))
     p.create_post(PostSpec("Thread draft: everything we learned selling at our first craft fair.", (accounts[1],),
@@ -145,13 +168,17 @@ def sample_image(folder: Path) -> Path:
     return path
 
 
-async def shoot(app, out: Path, data_dir: Path, *, sizes: list[tuple[int, int]], suffix: str = "") -> list[Path]:  # type: ignore[no-untyped-def]
+async def shoot(app, out: Path, data_dir: Path, *, sizes: list[tuple[int, int]], suffix: str = "",  # type: ignore[no-untyped-def]
+                theme_choice: str = "light") -> list[Path]:
     from app.core.models import Platform
     from app.core.timeutil import utcnow
     from app.engine.runtime import Runtime
     from app.ui.main_window import MainWindow
 
     runtime = Runtime.open(data_dir)
+    from app.ui.settings import window_settings
+
+    window_settings(data_dir).setValue("theme", theme_choice)  # the window applies its saved theme
     ids = seed(runtime, utcnow(), random.Random(7))
     await runtime.start()
     written: list[Path] = []
@@ -203,6 +230,11 @@ async def shoot(app, out: Path, data_dir: Path, *, sizes: list[tuple[int, int]],
         editor.resize(min(1000, width), min(700, height))
         grab(editor, f"editor{tag}")
         editor.close()
+        settings = window.menus.open_settings() if hasattr(window, "menus") else None
+        if settings is not None:
+            settings.resize(min(820, width), min(600, height))
+            grab(settings, f"settings{tag}")
+            settings.close()
     window.shutdown()
     window.close()
     await runtime.stop()
@@ -214,7 +246,17 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--also-small", action="store_true", help="also grab every window at 1024×700")
     parser.add_argument("--dark", action="store_true", help="use a dark palette (files end in -dark)")
+    parser.add_argument("--scale", type=float, default=1.0, help="draw at this scale (2: 200 %%, files end in -200)")
     args = parser.parse_args()
+    if args.scale != 1.0:
+        os.environ["QT_SCALE_FACTOR"] = f"{args.scale:g}"
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen":  # its screen is 800x800 unless told: a desktop's
+        import json
+
+        config = Path(tempfile.gettempdir()) / "outpost-shots-screen.json"
+        config.write_text(json.dumps({"screens": [{"name": "desktop", "x": 0, "y": 0, "width": 1920, "height": 1080,
+                                                   "logicalDpi": 96, "dpr": 1}]}), encoding="utf-8")
+        os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
     os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"  # sample accounts have no secrets
     from PySide6.QtWidgets import QApplication
 
@@ -222,10 +264,7 @@ def main() -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setQuitOnLastWindowClosed(False)
-    if args.dark:
-        app.setStyle("Fusion")
-        app.setPalette(theme.dark_palette())
-    theme.apply(app)
+    theme.apply(app, "dark" if args.dark else "light")
     import qasync
 
     loop = qasync.QEventLoop(app)
@@ -233,9 +272,12 @@ def main() -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     sizes = [(1280, 800)] + ([(1024, 700)] if args.also_small else [])
+    if args.scale != 1.0:  # a 1920x1080 screen at this scale
+        sizes = [(int(1920 / args.scale), int(1080 / args.scale))]
+    suffix = ("-dark" if args.dark else "") + (f"-{round(args.scale * 100)}" if args.scale != 1.0 else "")
     with tempfile.TemporaryDirectory(prefix="outpost-shots-") as tmp, loop:
-        written = loop.run_until_complete(shoot(app, out, Path(tmp) / "data", sizes=sizes,
-                                                suffix="-dark" if args.dark else ""))
+        written = loop.run_until_complete(shoot(app, out, Path(tmp) / "data", sizes=sizes, suffix=suffix,
+                                                theme_choice="dark" if args.dark else "light"))
     for path in written:
         print(path)
     return 0
