@@ -477,7 +477,7 @@ class ImportDialog(QDialog):
         sheet, mapping = self.sheet, self.mapping
         assert sheet is not None and mapping is not None
         if sheet.layout:
-            notes = [f"No header row: read as a {sheet.layout}; {len(sheet.data)} rows."]
+            notes = [f"Read as a {sheet.layout}; {len(sheet.data)} rows."]
         else:
             notes = [f"Header found on row {sheet.header.row} of sheet “{sheet.table.sheet}”; "
                      f"{len(sheet.data)} rows below it."]
