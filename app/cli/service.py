@@ -15,7 +15,7 @@ from typing import Any
 from app.cli import open_runtime, print_json
 from app.core.models import AccountStatus, PostStatus, TargetStatus
 from app.core.redact import for_terminal
-from app.core.timeutil import iso_utc, utcnow
+from app.core.timeutil import iso_utc, local_zone_name, utcnow, zone
 from app.store import repo
 from app.store.lock import DataDirLock, DataDirLocked
 from app.store.paths import state_path
@@ -70,6 +70,7 @@ def cmd_status(args: argparse.Namespace, data_dir: Path) -> int:
         counts = rt.planner.counts()
         per_target = rt.planner.posts_per_target_status()
         held = rt.planner.held()
+        waiting = rt.planner.checking()
         with rt.db.read() as s:
             next_due = repo.next_due_instant(s)
             due = sum(1 for t in repo.due_targets(s, now))
@@ -101,6 +102,8 @@ def cmd_status(args: argparse.Namespace, data_dir: Path) -> int:
                          for h in held],
         },
         "paused_platforms": state.get("paused_platforms", {}) if running else {},
+        # posts whose answer was lost while the platform could not be reached: checked again later
+        "checking": {"count": waiting.posts, "next_check": iso_utc(waiting.next_check)},
         # the running publisher saw its database deleted or replaced and stopped publishing
         "database_problem": state.get("database_problem") if running else None,
     }
@@ -117,6 +120,10 @@ def cmd_status(args: argparse.Namespace, data_dir: Path) -> int:
                                                            "; nothing scheduled"))
     print(f"Scheduled {result['scheduled']} · due now {due} · overdue {overdue} · needs review "
           f"{result['needs_review']} · failed {result['failed']} · missed {result['missed']}")
+    if waiting.posts:
+        when = waiting.next_check.astimezone(zone(local_zone_name())) if waiting.next_check else None
+        print(f"Checking again: {waiting.posts} post(s) whose answer was lost; the platform could not be asked yet"
+              + (f", next check at {when:%H:%M}" if when else "") + ". Nothing is sent twice.")
     if result["partial"]:
         print(f"Partly published: {result['partial']} post(s) went out on some accounts but not all; "
               "`outpost post list --status partial` shows them.")

@@ -38,7 +38,15 @@ from app.platforms.base import Adapter
 from app.store import repo
 from app.store.db import Database
 from app.store.files import FileRefused, read_head
-from app.store.listing import HeldAccount, PostFilter, find_posts, held_accounts, posts_per_target_status
+from app.store.listing import (
+    Checking,
+    HeldAccount,
+    PostFilter,
+    checking,
+    find_posts,
+    held_accounts,
+    posts_per_target_status,
+)
 from app.store.schema import Account, Post, Target
 from app.store.views import AccountView, AttemptView, EventView, PostView
 
@@ -407,6 +415,11 @@ class Planner:
         """Accounts whose scheduled posts wait until the person reconnects or re-enables them."""
         with self.db.read() as s:
             return held_accounts(s)
+
+    def checking(self) -> Checking:
+        """Posts whose lost answer Outpost checks again later, and when the next check is."""
+        with self.db.read() as s:
+            return checking(s)
 
     def posts_per_target_status(self) -> dict[TargetStatus, int]:
         """How many posts have at least one account in each status (partial failures included)."""

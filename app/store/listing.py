@@ -15,7 +15,8 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.core.models import AccountStatus, Platform, PostStatus, TargetStatus
-from app.store.schema import Account, Post, Target
+from app.core.timeutil import as_utc
+from app.store.schema import Account, Attempt, Post, Target
 
 
 @dataclass(frozen=True)
@@ -102,3 +103,20 @@ def posts_per_target_status(session: Session) -> dict[TargetStatus, int]:
     for status, n in rows:
         counts[TargetStatus(status)] = int(n)
     return counts
+
+
+@dataclass(frozen=True)
+class Checking:
+    """Posts whose answer was lost and whose platform could not be asked yet: Outpost checks again."""
+
+    posts: int
+    next_check: datetime | None
+
+
+def checking(session: Session) -> Checking:
+    """How many posts wait for another check of a lost answer, and when the next check is."""
+    posts, first = session.execute(
+        select(func.count(distinct(Target.post_id)), func.min(Attempt.recheck_at))
+        .join(Attempt, Attempt.target_id == Target.id)
+        .where(Attempt.recheck_at.is_not(None), Target.status == TargetStatus.PUBLISHING.value)).one()
+    return Checking(int(posts or 0), as_utc(first) if first is not None else None)

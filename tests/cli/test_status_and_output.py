@@ -105,3 +105,22 @@ def test_status_escapes_the_reason_a_platform_gave(runtime, capsys):
     runtime.planner.set_account_status(me.id, AccountStatus.NEEDS_RECONNECT, "bad\x1b]0;x\x07\nFAKE")
     code, out, _ = _run(runtime.data_dir, capsys, "status")
     assert code == 0 and "\x1b" not in out and "bad\\e]0;x\\x07\\nFAKE" in out
+
+
+def test_status_tells_of_posts_whose_lost_answer_is_checked_again(runtime, capsys):
+    from app.core.models import AttemptOutcome
+    from app.store.schema import Attempt, Target
+
+    post_id = runtime.planner.create_post(PostSpec(text="lost", account_ids=(1,), scheduled_at=LATER, timezone="UTC"))
+    check_at = datetime(2031, 1, 1, 9, 5, tzinfo=UTC)
+    with runtime.db.write() as s:
+        target = s.query(Target).filter_by(post_id=post_id).one()
+        target.status, target.due_at = TargetStatus.PUBLISHING.value, None
+        s.add(Attempt(target_id=target.id, started_at=LATER, idempotency_key="k", payload_hash="h",
+                      outcome=AttemptOutcome.UNKNOWN.value, steps={}, error="timeout", error_kind="unknown",
+                      recheck_at=check_at, checks=1))
+    code, out, _ = _run(runtime.data_dir, capsys, "status", "--json")
+    assert code == 0
+    assert json.loads(out)["checking"] == {"count": 1, "next_check": "2031-01-01T09:05:00Z"}
+    code, out, _ = _run(runtime.data_dir, capsys, "status")
+    assert "Checking again: 1 post(s) whose answer was lost" in out and "Nothing is sent twice." in out
