@@ -264,6 +264,7 @@ def attempts_for_post(session: Session, post_id: int) -> list[AttemptView]:
             error=a.error,
             duration_ms=a.duration_ms,
             error_kind=a.error_kind,
+            recheck_at=as_utc(a.recheck_at) if a.recheck_at is not None else None,
         )
         for a in session.scalars(q).all()
     ]

@@ -193,6 +193,7 @@ class AttemptView:
     error: str
     duration_ms: int | None
     error_kind: str = ""
+    recheck_at: datetime | None = None  # a lost answer Outpost checks again then (app/engine/retry_policy.py)
 
 
 def shown_minute(a: AttemptView, due: datetime | None = None) -> datetime:

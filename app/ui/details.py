@@ -197,7 +197,10 @@ class DetailsPanel(QFrame):
             cl.addWidget(muted(f"First comment: {post.first_comment}"))
         self.body.addWidget(card)
         self.body.addWidget(section("Where it goes"))
+        # a lost answer waiting for another look at the platform: when (the newest attempt says)
+        rechecks = {a.target_id: a.recheck_at for a in attempts}
         for t in post.targets:
+            check_at = rechecks.get(t.id) if t.status is TargetStatus.PUBLISHING else None
             row = QFrame()
             rl = QGridLayout(row)
             rl.setContentsMargins(0, 2, 0, 2)
@@ -209,7 +212,11 @@ class DetailsPanel(QFrame):
             name.setWordWrap(True)
             name.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
             rl.addWidget(name, 0, 1)
-            rl.addWidget(status_pill(_TARGET_TO_POST[t.status]), 0, 2)
+            if check_at is not None:
+                rl.addWidget(status_pill(PostStatus.PUBLISHING, f"Checking at {local_wall(check_at, self.tz):%H:%M}"),
+                             0, 2)
+            else:
+                rl.addWidget(status_pill(_TARGET_TO_POST[t.status]), 0, 2)
             if t.external_url:
                 link = QLabel(f"<a href='{escape(t.external_url)}'>Open the published post ↗</a>")
                 link.setOpenExternalLinks(True)
@@ -225,13 +232,17 @@ class DetailsPanel(QFrame):
                     rl.addWidget(back, 5, 1, 1, 2, Qt.AlignmentFlag.AlignLeft)
             if t.last_error:
                 err = QLabel(t.last_error)
-                err.setProperty("role", "error")
+                err.setProperty("role", "muted" if check_at is not None else "error")  # news, not a failure yet
                 err.setWordWrap(True)
                 err.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
                 rl.addWidget(err, 3, 1, 1, 2)
-            if t.status is TargetStatus.NEEDS_REVIEW:
-                rl.addWidget(muted("Outpost could not tell whether this went out. Check the platform, then:"), 4, 1, 1, 2)
+            if t.status is TargetStatus.NEEDS_REVIEW or check_at is not None:
+                if t.status is TargetStatus.NEEDS_REVIEW and "mark it published" not in t.last_error:
+                    rl.addWidget(muted("Outpost could not tell whether this went out. Check the platform, then:"),
+                                 4, 1, 1, 2)
                 mark = button("Mark as published", "check")
+                if check_at is not None:
+                    mark.setToolTip(f"Seen it on {t.platform.label} already? Outpost then stops checking.")
                 mark.clicked.connect(lambda _c=False, tid=t.id: self.markPublishedRequested.emit(tid))
                 rl.addWidget(mark, 5, 1, 1, 2, Qt.AlignmentFlag.AlignLeft)
             self.body.addWidget(row)

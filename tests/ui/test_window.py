@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
@@ -190,3 +191,28 @@ def test_needs_review_can_be_marked_as_published_after_a_manual_check(qtbot, win
     assert runtime.planner.post(post_id).status is PostStatus.PUBLISHED
     qtbot.waitUntil(lambda: "Published" in _texts(details.content))
     assert not details.edit_button.isVisible()  # a published post is not edited any more
+
+
+def test_a_lost_answer_checked_again_later_says_when_and_can_be_marked_published(qtbot, window, runtime) -> None:
+    from app.core.models import AttemptOutcome
+    from app.store.schema import Attempt, Target
+
+    post_id = make_post(runtime, utcnow() + timedelta(days=1), "lost on the way?")
+    target_id = runtime.planner.post(post_id).targets[0].id
+    check_at = utcnow() + timedelta(minutes=5)
+    message = "The answer from Sandbox was lost (timeout). Outpost checks again at 14:05 whether it went out."
+    with runtime.db.write() as s:  # what a lost answer leaves while the platform cannot be reached
+        t = s.get(Target, target_id)
+        t.status, t.due_at, t.last_error = "publishing", None, message
+        s.add(Attempt(target_id=target_id, started_at=utcnow(), idempotency_key="k", payload_hash="h",
+                      outcome=AttemptOutcome.UNKNOWN.value, steps={}, error="timeout", error_kind="unknown",
+                      recheck_at=check_at, checks=1))
+    window._selection_changed([post_id])
+    details = window.details
+    wall = check_at.astimezone(ZoneInfo(ZONE))
+    assert f"Checking at {wall:%H:%M}" in _texts(details.content)  # not a bare "Publishing"
+    shown = next(label for label in details.content.findChildren(QLabel) if label.text() == message)
+    assert shown.property("role") == "muted"  # news, not an error yet
+    mark = next(b for b in details.content.findChildren(QPushButton) if b.text() == "Mark as published")
+    mark.click()
+    assert runtime.planner.post(post_id).status is PostStatus.PUBLISHED
