@@ -82,6 +82,11 @@ def browser() -> tuple[Callable[[str], object], list[asyncio.Task[httpx.Response
     return open_url, tasks
 
 
+# The smallest JPEG there is (1x1): for platforms that take JPEG only (Instagram).
+JPEG_1PX = bytes.fromhex(
+    "ffd8ffe000104a46494600010101004800480000ffdb004300ffffffffffffffffffffffffffffffffffffffffffffffffff"
+    "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc2000b080001000101011100ffc40014100100000000000000000000000000000000ffda0008010100013f10"
+)
 PNG_1PX = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c63000100000500010d0a2db40000000049454e44ae426082"

@@ -82,7 +82,8 @@ async def test_linkedin_lost_answer_without_read_access_goes_to_review(engine, l
     account = await _linkedin(engine, linkedin_fake)
     linkedin_fake.inject(Fault("/rest/posts", kind="reset_after"))
     target = await engine.wait_settled(engine.add_post(account, "unclear"))
-    assert target.status is TargetStatus.NEEDS_REVIEW and "could not confirm" in target.last_error
+    assert target.status is TargetStatus.NEEDS_REVIEW and "cannot tell whether it went out" in target.last_error
+    assert "mark it published or publish it again" in target.last_error  # what to do, said once
     assert len(linkedin_fake.published()) == 1
 
 

@@ -80,7 +80,8 @@ async def test_pinterest_reset_before_arrival_goes_to_review_without_a_pin(engin
     account = await _pinterest(engine, pinterest_fake)
     pinterest_fake.inject(Fault("/v5/pins", kind="reset"))
     target = await engine.wait_settled(engine.add_post(account, "gone?", media=[_file(tmp_path, "a.png", PNG_1PX)]))
-    assert target.status is TargetStatus.NEEDS_REVIEW and "could not confirm" in target.last_error
+    assert target.status is TargetStatus.NEEDS_REVIEW and "cannot tell whether it went out" in target.last_error
+    assert "mark it published or publish it again" in target.last_error  # what to do, said once
     assert pinterest_fake.published() == []
 
 

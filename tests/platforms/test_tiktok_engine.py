@@ -97,7 +97,8 @@ async def test_tiktok_still_processing_after_an_unclear_answer_goes_to_review(en
     account = await _tiktok(engine, tiktok_fake)
     tiktok_fake.inject(Fault(r"/upload/.*", method="PUT", kind="hang_after", hang_seconds=3))
     target = await engine.wait_settled(engine.add_post(account, "slow", media=_video(tmp_path)))
-    assert target.status is TargetStatus.NEEDS_REVIEW and "could not confirm" in target.last_error
+    assert target.status is TargetStatus.NEEDS_REVIEW and "cannot tell whether it went out" in target.last_error
+    assert "mark it published or publish it again" in target.last_error  # what to do, said once
     assert len(tiktok_fake.completed_uploads()) == 1 and tiktok_fake.published() == []
     assert tiktok_fake.calls_to("/v2/post/publish/status/fetch/") >= 1  # it asked TikTok before giving up
 
