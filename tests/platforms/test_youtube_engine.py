@@ -99,8 +99,9 @@ async def test_a_used_up_quota_holds_the_post_with_a_clear_reason(engine, yt, vi
     account = await _youtube(engine, yt)
     yt.inserts_per_day = 0
     post = engine.add_post(account, "Over quota", media=[video])
-    view = await engine.wait_until(post, lambda p: "quota" in p.targets[0].last_error.lower()
-                                   or any("rate limit" in e.message for e in engine.planner.events()))
+    # settled: the hold is written back (the event can be committed a moment before the target is)
+    view = await engine.wait_until(post, lambda p: p.targets[0].status is TargetStatus.SCHEDULED and (
+        "quota" in p.targets[0].last_error.lower() or any("rate limit" in e.message for e in engine.planner.events())))
     target = view.targets[0]
     assert target.status is TargetStatus.SCHEDULED and yt.published() == []
     assert any("YouTube rate limit" in e.message for e in engine.planner.events())
