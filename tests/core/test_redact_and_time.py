@@ -69,3 +69,19 @@ def test_the_local_zone_follows_the_tz_variable_and_falls_back_to_utc(monkeypatc
     finally:
         monkeypatch.undo()
         tzlocal.reload_localzone()
+
+
+def test_the_local_zone_comes_from_tz_or_the_localtime_link_without_tzlocal(monkeypatch) -> None:
+    import os
+
+    from app.core import timeutil
+
+    monkeypatch.setenv("TZ", ":Europe/Berlin")
+    assert timeutil.local_zone_name() == "Europe/Berlin"
+    monkeypatch.delenv("TZ")
+    monkeypatch.setattr(os, "readlink", lambda _p: "/var/db/timezone/zoneinfo/America/Sao_Paulo")  # macOS
+    assert timeutil.local_zone_name() == "America/Sao_Paulo"
+    monkeypatch.setattr(os, "readlink", lambda _p: "/usr/share/zoneinfo/Etc/UTC")
+    assert timeutil.local_zone_name() == "UTC"
+    monkeypatch.setattr(os, "readlink", lambda _p: "/usr/share/zoneinfo/../../etc/passwd")
+    assert timeutil._zone_from_environment_or_link() is None  # not a zone: tzlocal decides
