@@ -177,6 +177,14 @@ def next_occurrence(rec: Recurrence, anchor_local: datetime, tz: tzinfo, after: 
     return None
 
 
+def series_start(rec: Recurrence, scheduled_at: datetime, tz: tzinfo) -> datetime | None:
+    """The instant a series really starts: its first occurrence from `scheduled_at` (weekly:mon,thu
+    set on a Tuesday starts on Thursday). None when the rule has none before its end date."""
+    anchor = as_utc(scheduled_at).astimezone(tz).replace(tzinfo=None)
+    first = occurrences(rec, anchor, tz, limit=1)
+    return first[0] if first else None
+
+
 def occurrences_between(rec: Recurrence, anchor_local: datetime, tz: tzinfo, start: datetime,
                         end: datetime) -> list[datetime]:
     """UTC instants of the series in [start, end): only that stretch of the rule is walked, so a

@@ -30,7 +30,7 @@ from app.core.models import (
     Severity,
     TargetStatus,
 )
-from app.core.recurrence import Recurrence, occurrences
+from app.core.recurrence import Recurrence, series_start
 from app.core.status import InvalidTransition, check_transition
 from app.core.timeutil import as_utc, local_zone_name, zone
 from app.engine.recurring import occurrence_key
@@ -299,13 +299,10 @@ class Planner:
         spec = replace(spec, media=media)
         rule = Recurrence.from_dict(spec.recurrence)
         if rule.repeats and spec.scheduled_at is not None:
-            # A series starts at its first real occurrence (weekly:mon,thu from a Tuesday starts Thursday).
-            tz = zone(spec.timezone)
-            anchor = as_utc(spec.scheduled_at).astimezone(tz).replace(tzinfo=None)
-            first = occurrences(rule, anchor, tz, limit=1)
-            if not first:
+            start = series_start(rule, spec.scheduled_at, zone(spec.timezone))
+            if start is None:
                 raise OutpostError("The repeat rule has no occurrence before its end date; check --until.")
-            spec = replace(spec, scheduled_at=first[0])
+            spec = replace(spec, scheduled_at=start)
         return spec
 
     def _new_post(self, s: Session, spec: PostSpec, import_batch_id: int | None, *, flush: bool = True) -> Post:

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from app.core.errors import OutpostError
 from app.core.models import AccountInfo, PostContent, PostSpec, Problem, Severity
-from app.core.recurrence import Recurrence, occurrences
-from app.core.timeutil import as_utc, zone
+from app.core.recurrence import Recurrence, series_start
+from app.core.timeutil import zone
 from app.importer.columns import Mapping
 from app.importer.duplicates import DuplicateIndex, text_key
 from app.importer.export import export
@@ -181,12 +181,10 @@ def check_spec(runtime: Runtime, spec: PostSpec, accounts: dict[int, AccountView
         raise OutpostError(f"{account.label}: {problem.message}" if account else problem.message)
     rule = Recurrence.from_dict(spec.recurrence)
     if rule.repeats and spec.scheduled_at is not None:
-        tz = zone(spec.timezone)
-        anchor = as_utc(spec.scheduled_at).astimezone(tz).replace(tzinfo=None)
-        first = occurrences(rule, anchor, tz, limit=1)
-        if not first:
+        start = series_start(rule, spec.scheduled_at, zone(spec.timezone))
+        if start is None:
             raise OutpostError("The repeat rule has no occurrence before its end date; check Repeat until.")
-        spec = replace(spec, scheduled_at=first[0])
+        spec = replace(spec, scheduled_at=start)
     return spec
 
 
