@@ -215,3 +215,16 @@ def test_clicking_the_zone_in_the_header_opens_settings_where_the_zone_is_set(wi
     assert dialog.stack.currentWidget() is dialog.page(GeneralPage)
     assert "Settings" in window.header.zone.toolTip()
     dialog.reject()
+
+
+def test_every_default_account_chosen_in_settings_is_ticked_in_a_new_post(window, runtime: Runtime) -> None:
+    second = runtime.planner.add_account(Platform.SANDBOX, "second", display_name="Second")
+    third = runtime.planner.add_account(Platform.SANDBOX, "third", display_name="Third")
+    prefs = Preferences(runtime.db)
+    chosen = prefs.load()
+    chosen.default_account_ids = [second.id, third.id]
+    prefs.save(chosen)
+    editor = window.open_editor()
+    ticked = {account_id for account_id, b in editor.account_buttons.items() if b.isChecked()}
+    assert ticked == {second.id, third.id}
+    editor.close()

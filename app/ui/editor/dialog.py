@@ -34,6 +34,7 @@ from app.core.errors import OutpostError
 from app.core.models import MediaItem, Platform, PostContent, PostSpec, PostStatus, Problem
 from app.core.recurrence import Recurrence
 from app.core.timeutil import utcnow
+from app.engine.preferences import Preferences
 from app.store.views import AccountView, PostView
 from app.ui import icons, theme
 from app.ui.calendar.timeline import local_wall
@@ -365,8 +366,10 @@ class PostEditor(QDialog):
             })
             return
         default = self.planner.default_account_id()
+        chosen = [a for a in Preferences(self.planner.db).load().default_account_ids  # Settings › Publishing
+                  if a in self.account_buttons]
         when = at if at is not None else ScheduleFields.next_slot(self.clock(), self.tz)
-        self.apply_state({"accounts": [default] if default is not None else [], "text": "",
+        self.apply_state({"accounts": chosen or ([default] if default is not None else []), "text": "",
                           "scheduled_at": when.isoformat()})
 
     def state(self) -> dict[str, Any]:
