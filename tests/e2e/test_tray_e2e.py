@@ -89,18 +89,27 @@ def midday_zone() -> tuple[str, tzinfo]:
     raise AssertionError("no zone has a weekday midday now")  # never: offsets span 26 hours
 
 
+def launch(display: str, zone_name: str, data_dir: Path, log_path: Path) -> tuple[dict[str, str], subprocess.Popen[bytes]]:
+    """Outpost on the X display, in `zone_name`, logging to `log_path`; returns its environment too
+    (the screenshots taken with `import` use it)."""
+    env = dict(os.environ, TZ=zone_name, DISPLAY=display, QT_QPA_PLATFORM="xcb", QT_API="PySide6",
+               PYTHON_KEYRING_BACKEND="tests.support.memkeyring.InMemoryKeyring")
+    env.pop("WAYLAND_DISPLAY", None)
+    env.pop("QT_SCALE_FACTOR", None)
+    log = log_path.open("w")
+    app = subprocess.Popen([sys.executable, "-m", "app.ui", "--data-dir", str(data_dir)], cwd=ROOT, env=env,
+                           stdout=log, stderr=subprocess.STDOUT)
+    log.close()  # the child has its own copy of the descriptor
+    return env, app
+
+
 def test_a_post_written_in_the_window_goes_out_from_the_tray(display: str, tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     zone_name, zone = midday_zone()
     now = datetime.now(zone)
     # The editor's time field has minutes: aim at the first minute at least 8 s away, today.
     target = (now + timedelta(seconds=8)).replace(second=0, microsecond=0) + timedelta(minutes=1)
-    env = dict(os.environ, TZ=zone_name, DISPLAY=display, QT_QPA_PLATFORM="xcb", QT_API="PySide6",
-               PYTHON_KEYRING_BACKEND="tests.support.memkeyring.InMemoryKeyring")
-    env.pop("WAYLAND_DISPLAY", None)
-    log = (tmp_path / "app.log").open("w")
-    app = subprocess.Popen([sys.executable, "-m", "app.ui", "--data-dir", str(data_dir)], cwd=ROOT, env=env,
-                           stdout=log, stderr=subprocess.STDOUT)
+    env, app = launch(display, zone_name, data_dir, tmp_path / "app.log")
     try:
         main = visible_window(display, "^Outpost$", timeout=30)
         xdotool(display, "windowfocus", "--sync", main)
@@ -142,7 +151,6 @@ def test_a_post_written_in_the_window_goes_out_from_the_tray(display: str, tmp_p
             app.wait(20)
         except subprocess.TimeoutExpired:
             app.kill()
-        log.close()
     assert app.returncode == 0, (tmp_path / "app.log").read_text()
 
 
@@ -190,13 +198,7 @@ def test_the_sidebar_is_still_there_after_a_dragged_post_publishes_with_the_wind
     zone_name, zone = midday_zone()
     now = datetime.now(zone)
     target = (now + timedelta(seconds=20)).replace(second=0, microsecond=0) + timedelta(minutes=1)
-    env = dict(os.environ, TZ=zone_name, DISPLAY=display, QT_QPA_PLATFORM="xcb", QT_API="PySide6",
-               PYTHON_KEYRING_BACKEND="tests.support.memkeyring.InMemoryKeyring")
-    env.pop("WAYLAND_DISPLAY", None)
-    env.pop("QT_SCALE_FACTOR", None)
-    log = (tmp_path / "app.log").open("w")
-    app = subprocess.Popen([sys.executable, "-m", "app.ui", "--data-dir", str(data_dir)], cwd=ROOT, env=env,
-                           stdout=log, stderr=subprocess.STDOUT)
+    env, app = launch(display, zone_name, data_dir, tmp_path / "app.log")
     try:
         main = visible_window(display, "^Outpost$", timeout=30)
         xdotool(display, "windowsize", "--sync", main, "1300", "820")
@@ -274,7 +276,6 @@ def test_the_sidebar_is_still_there_after_a_dragged_post_publishes_with_the_wind
             app.wait(20)
         except subprocess.TimeoutExpired:
             app.kill()
-        log.close()
     assert app.returncode == 0, (tmp_path / "app.log").read_text()
 
 
